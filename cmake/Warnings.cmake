@@ -1,0 +1,21 @@
+# Warnings on for our own targets only (never for system headers).
+function(vg_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    $<$<COMPILE_LANGUAGE:CXX>:-Wall -Wextra -Wpedantic -Wshadow=local -Wnon-virtual-dtor
+                              -Wno-missing-field-initializers>)
+  if(VG_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=${VG_SANITIZE} -fno-omit-frame-pointer)
+    target_link_options(${target} PUBLIC -fsanitize=${VG_SANITIZE})
+  endif()
+endfunction()
+
+# Kernels benefit from the host's vector units; off for portable binaries.
+function(vg_tune_cpu target)
+  if(VG_NATIVE)
+    include(CheckCXXCompilerFlag)
+    check_cxx_compiler_flag(-march=native VG_HAS_MARCH_NATIVE)
+    if(VG_HAS_MARCH_NATIVE)
+      target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+    endif()
+  endif()
+endfunction()

@@ -1,0 +1,17 @@
+// Registration of the videogemma subcommands. Each lives in its own cmd_<name>.cpp and adds
+// itself to the app; its callback runs the command and throws vg::Error on failure.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace vg::cli {
+
+void add_bench_command(CLI::App& app);
+void add_inspect_command(CLI::App& app);
+
+// "videogemma 0.1.0 (cpu: OpenBLAS 0.3.21, cuda: off, media: on)"
+const char* version_string();
+
+}  // namespace vg::cli
