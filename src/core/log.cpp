@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <mutex>
 
-namespace vg::log {
+namespace vg::logging {
 namespace {
 
 Level initial_level() {
@@ -72,4 +72,4 @@ void write(Level l, const std::string& message) {
   std::fprintf(stderr, "%s: %s\n", level_tag(l), message.c_str());
 }
 
-}  // namespace vg::log
+}  // namespace vg::logging

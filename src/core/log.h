@@ -6,7 +6,7 @@
 
 #include "core/error.h"
 
-namespace vg::log {
+namespace vg::logging {
 
 enum class Level { Error = 0, Warn = 1, Info = 2, Debug = 3 };
 
@@ -31,4 +31,4 @@ void info(const Args&... args) { if (enabled(Level::Info)) write(Level::Info, st
 template <class... Args>
 void debug(const Args&... args) { if (enabled(Level::Debug)) write(Level::Debug, str(args...)); }
 
-}  // namespace vg::log
+}  // namespace vg::logging

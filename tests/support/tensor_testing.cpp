@@ -122,4 +122,10 @@ double& element(const Tensor& leaf, int64_t i) { return leaf.data<double>()[i]; 
   return ::testing::AssertionFailure() << failed << " gradient elements differ:\n" << failures.str();
 }
 
+std::string test_data_path(const std::string& relative) { return std::string(VG_TEST_DATA_DIR) + "/" + relative; }
+
+io::SafetensorsFile open_golden(const std::string& relative) {
+  return io::SafetensorsFile::open(test_data_path(relative));
+}
+
 }  // namespace vg::testing

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "io/safetensors.h"
 #include "ops/ops.h"
 
 namespace vg::testing {
@@ -40,5 +41,12 @@ using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
                                            const GradCheckOptions& options = {});
 
 #define EXPECT_GRADIENTS_MATCH(...) EXPECT_TRUE(::vg::testing::gradients_match(__VA_ARGS__))
+
+// ---- goldens written by tools/reference/*.py into tests/data/ ----
+
+// Absolute path of a file under tests/data/.
+std::string test_data_path(const std::string& relative);
+// A golden safetensors file; tensors are named "<case>.<tensor>", e.g. "gelu.x", "gelu.out".
+io::SafetensorsFile open_golden(const std::string& relative);
 
 }  // namespace vg::testing

@@ -21,7 +21,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"error", "warn", "warning", "info", "debug"}));
   app.add_option("--threads", threads, "CPU threads (default: all cores; also VG_THREADS)")->check(CLI::Range(1, 4096));
   app.parse_complete_callback([&] {
-    if (!log_level.empty()) vg::log::set_level(vg::log::parse_level(log_level));
+    if (!log_level.empty()) vg::logging::set_level(vg::logging::parse_level(log_level));
     if (threads > 0) vg::ThreadPool::set_global_threads(threads);
   });
 
