@@ -10,9 +10,10 @@
 namespace vg {
 
 struct MemoryStats {
-  int64_t current_bytes = 0;
+  int64_t current_bytes = 0;  // in use by tensors
   int64_t peak_bytes = 0;
-  int64_t allocations = 0;  // live allocations
+  int64_t allocations = 0;    // live allocations
+  int64_t cached_bytes = 0;   // freed blocks kept for reuse (not counted in current_bytes)
 };
 
 class Allocator {
@@ -22,10 +23,15 @@ class Allocator {
   virtual void deallocate(void* ptr, size_t bytes) = 0;
   virtual MemoryStats stats() const = 0;
   virtual void reset_peak() = 0;
+  // Returns cached free blocks to the system.
+  virtual void release_cached() {}
 };
 
 constexpr size_t kCpuAlignment = 64;
 
+// The CPU allocator keeps freed blocks of 1 MiB and more for reuse, up to VG_CPU_CACHE_MB
+// (default 1024) in total: without it, every large tensor of a training step would come from a
+// fresh mmap and pay a page fault per 4 KiB on first touch.
 Allocator& cpu_allocator();
 Allocator& allocator_for(Device device);
 

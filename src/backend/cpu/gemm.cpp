@@ -57,13 +57,16 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
   if (m == 0 || n == 0) return;
   const double flops = 2.0 * static_cast<double>(m) * static_cast<double>(n) * static_cast<double>(k);
   const int threads = num_threads();
-  if (threads == 1 || flops < 4e6) {
+  // Each piece must be big enough to amortise OpenBLAS's packing and a thread wake-up; skinny
+  // products (decoding) are bound by reading B, so they split by columns even when small.
+  const bool memory_bound = m < 16 && static_cast<double>(k) * static_cast<double>(n) >= 1e6;
+  if (threads == 1 || (flops < 2e7 && !memory_bound)) {
     blas_call(trans_a, trans_b, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     return;
   }
   if (m >= 32 * threads || m >= n) {
     // Split rows of C (and of op(A)).
-    const int64_t step = std::max<int64_t>(16, (m + threads - 1) / threads);
+    const int64_t step = std::max<int64_t>(64, (m + threads - 1) / threads);
     parallel_for((m + step - 1) / step, 1, [&](int64_t begin, int64_t end) {
       for (int64_t chunk = begin; chunk < end; ++chunk) {
         const int64_t r0 = chunk * step, rows = std::min(step, m - r0);
@@ -73,7 +76,7 @@ void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, T alpha, 
     });
   } else {
     // Few rows (decode): split columns of C (and of op(B)).
-    const int64_t step = std::max<int64_t>(64, (n + threads - 1) / threads);
+    const int64_t step = std::max<int64_t>(128, (n + threads - 1) / threads);
     parallel_for((n + step - 1) / step, 1, [&](int64_t begin, int64_t end) {
       for (int64_t chunk = begin; chunk < end; ++chunk) {
         const int64_t c0 = chunk * step, cols = std::min(step, n - c0);
