@@ -11,8 +11,8 @@ namespace vg::autograd {
 namespace {
 
 struct NodeState {
-  int dependencies = 0;          // edges from not-yet-run nodes of this graph
-  std::vector<Tensor> grads;     // summed gradient per output
+  int dependencies = 0;       // edges from not-yet-run nodes of this graph
+  std::vector<Tensor> grads;  // summed gradient per output
 };
 
 struct LaterFirst {
@@ -105,8 +105,7 @@ void backward(const std::vector<Tensor>& roots, const std::vector<Tensor>& grads
       }
       grad_inputs = node->apply(grad_outputs);
       VG_CHECK(grad_inputs.empty() || grad_inputs.size() == node->next_edges.size(), "autograd", "backward of '",
-               node->name, "' returned ", grad_inputs.size(), " gradients for ", node->next_edges.size(),
-               " inputs");
+               node->name, "' returned ", grad_inputs.size(), " gradients for ", node->next_edges.size(), " inputs");
     }
     if (!retain_graph) node->release();
 

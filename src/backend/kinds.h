@@ -6,15 +6,29 @@
 namespace vg {
 
 enum class UnaryOp : uint8_t {
-  Neg, Abs, Square, Sqrt, Rsqrt, Reciprocal, Exp, Log, Sin, Cos, Tanh, Sigmoid, Silu, Softplus, Relu,
-  Gelu,        // exact: 0.5 x (1 + erf(x / sqrt 2))
-  GeluTanh,    // tanh approximation ("gelu_pytorch_tanh")
-  QuickGelu,   // x * sigmoid(1.702 x) (OpenAI CLIP)
-  Softcap,     // a * tanh(x / a)
-  PowScalar,   // x ^ a
-  AddScalar,   // x + a
-  MulScalar,   // x * a
-  Clamp,       // min(max(x, a), b)
+  Neg,
+  Abs,
+  Square,
+  Sqrt,
+  Rsqrt,
+  Reciprocal,
+  Exp,
+  Log,
+  Sin,
+  Cos,
+  Tanh,
+  Sigmoid,
+  Silu,
+  Softplus,
+  Relu,
+  Gelu,       // exact: 0.5 x (1 + erf(x / sqrt 2))
+  GeluTanh,   // tanh approximation ("gelu_pytorch_tanh")
+  QuickGelu,  // x * sigmoid(1.702 x) (OpenAI CLIP)
+  Softcap,    // a * tanh(x / a)
+  PowScalar,  // x ^ a
+  AddScalar,  // x + a
+  MulScalar,  // x * a
+  Clamp,      // min(max(x, a), b)
 };
 
 // Scalar parameters of the parameterised unary ops (a, b above).

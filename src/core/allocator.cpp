@@ -32,19 +32,14 @@ class CpuAllocator final : public Allocator {
       release_cached();  // memory held for reuse may be what is missing
       ptr = std::aligned_alloc(kCpuAlignment, rounded);
     }
-    VG_CHECK(ptr != nullptr, "memory", "out of host memory allocating ", bytes, " bytes (",
-             current_.load() >> 20, " MiB already in use)");
-    int64_t now = current_.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
-    int64_t peak = peak_.load();
-    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
-    }
-    count_.fetch_add(1);
+    VG_CHECK(ptr != nullptr, "memory", "out of host memory allocating ", bytes, " bytes (", counter_.current() >> 20,
+             " MiB already in use)");
+    counter_.on_allocate(bytes);
     return ptr;
   }
 
   void deallocate(void* ptr, size_t bytes) override {
-    current_.fetch_sub(static_cast<int64_t>(bytes));
-    count_.fetch_sub(1);
+    counter_.on_free(bytes);
     const size_t rounded = round_up(bytes);
     if (rounded >= kLargeBlock) {
       std::lock_guard<std::mutex> lock(mutex_);
@@ -59,9 +54,9 @@ class CpuAllocator final : public Allocator {
 
   MemoryStats stats() const override {
     std::lock_guard<std::mutex> lock(mutex_);
-    return {current_.load(), peak_.load(), count_.load(), static_cast<int64_t>(cached_)};
+    return {counter_.current(), counter_.peak(), counter_.count(), static_cast<int64_t>(cached_)};
   }
-  void reset_peak() override { peak_.store(current_.load()); }
+  void reset_peak() override { counter_.reset_peak(); }
 
   void release_cached() override {
     std::lock_guard<std::mutex> lock(mutex_);
@@ -94,9 +89,7 @@ class CpuAllocator final : public Allocator {
     return ptr;
   }
 
-  std::atomic<int64_t> current_{0};
-  std::atomic<int64_t> peak_{0};
-  std::atomic<int64_t> count_{0};
+  MemoryCounter counter_;
   mutable std::mutex mutex_;
   std::multimap<size_t, void*> free_blocks_;
   size_t cached_ = 0;
@@ -104,6 +97,19 @@ class CpuAllocator final : public Allocator {
 };
 
 }  // namespace
+
+void MemoryCounter::on_allocate(size_t bytes) {
+  const int64_t now = current_.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
+  int64_t peak = peak_.load();
+  while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
+  }
+  count_.fetch_add(1);
+}
+
+void MemoryCounter::on_free(size_t bytes) {
+  current_.fetch_sub(static_cast<int64_t>(bytes));
+  count_.fetch_sub(1);
+}
 
 Allocator& cpu_allocator() {
   static CpuAllocator allocator;

@@ -2,6 +2,7 @@
 // reports; the CUDA allocator comes from the CUDA backend (or its stub, which throws).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -12,8 +13,24 @@ namespace vg {
 struct MemoryStats {
   int64_t current_bytes = 0;  // in use by tensors
   int64_t peak_bytes = 0;
-  int64_t allocations = 0;    // live allocations
-  int64_t cached_bytes = 0;   // freed blocks kept for reuse (not counted in current_bytes)
+  int64_t allocations = 0;   // live allocations
+  int64_t cached_bytes = 0;  // freed blocks kept for reuse (not counted in current_bytes)
+};
+
+// Live and peak byte counts, shared by the device allocators.
+class MemoryCounter {
+ public:
+  void on_allocate(size_t bytes);
+  void on_free(size_t bytes);
+  int64_t current() const { return current_.load(); }
+  int64_t peak() const { return peak_.load(); }
+  int64_t count() const { return count_.load(); }
+  void reset_peak() { peak_.store(current_.load()); }
+
+ private:
+  std::atomic<int64_t> current_{0};
+  std::atomic<int64_t> peak_{0};
+  std::atomic<int64_t> count_{0};
 };
 
 class Allocator {

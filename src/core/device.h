@@ -20,7 +20,7 @@ struct Device {
   bool operator==(const Device& o) const { return type == o.type && (is_cpu() || index == o.index); }
   bool operator!=(const Device& o) const { return !(*this == o); }
 
-  std::string to_string() const;     // "cpu", "cuda:0"
+  std::string to_string() const;                 // "cpu", "cuda:0"
   static Device parse(const std::string& text);  // "cpu", "cuda", "cuda:1"; throws on anything else
 };
 

@@ -32,15 +32,14 @@ const DTypeInfo& dtype_info(DType dtype) {
 
 size_t dtype_size(DType dtype) {
   const DTypeInfo& info = dtype_info(dtype);
-  VG_CHECK(info.block_elements == 1, "dtype", "dtype ", info.name,
-           " is block-quantized and has no per-element size");
+  VG_CHECK(info.block_elements == 1, "dtype", "dtype ", info.name, " is block-quantized and has no per-element size");
   return static_cast<size_t>(info.block_bytes);
 }
 
 int64_t dtype_nbytes(DType dtype, int64_t n) {
   const DTypeInfo& info = dtype_info(dtype);
-  VG_CHECK(n % info.block_elements == 0, "dtype", n, " elements of ", info.name,
-           " are not a whole number of ", info.block_elements, "-element blocks");
+  VG_CHECK(n % info.block_elements == 0, "dtype", n, " elements of ", info.name, " are not a whole number of ",
+           info.block_elements, "-element blocks");
   return n / info.block_elements * info.block_bytes;
 }
 
@@ -94,7 +93,7 @@ uint16_t f32_to_f16(float f) {
   std::memcpy(&bits, &f, sizeof bits);
   uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
   uint32_t abs = bits & 0x7fffffffu;
-  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);  // NaN
+  if (abs > 0x7f800000u) return static_cast<uint16_t>(sign | 0x7e00u);   // NaN
   if (abs >= 0x477ff000u) return static_cast<uint16_t>(sign | 0x7c00u);  // rounds to inf
   if (abs < 0x38800000u) {
     // Result is subnormal or zero: value = abs * 2^24 in units of the smallest subnormal.

@@ -18,7 +18,7 @@ struct DTypeInfo {
   int block_elements;            // 1, or 32 for block-quantized types
   int block_bytes;               // bytes per block (= element size when block_elements is 1)
   bool is_floating;
-  bool is_integer;               // signed or unsigned integers and bool
+  bool is_integer;  // signed or unsigned integers and bool
 };
 
 const DTypeInfo& dtype_info(DType dtype);
@@ -37,15 +37,40 @@ std::optional<DType> dtype_from_name(std::string_view name);  // "f32", "bf16", 
 std::ostream& operator<<(std::ostream& os, DType dtype);
 
 // The C++ type of each computing dtype.
-template <class T> constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::F32; }
-template <> constexpr DType dtype_of<double>() { return DType::F64; }
-template <> constexpr DType dtype_of<int8_t>() { return DType::I8; }
-template <> constexpr DType dtype_of<int16_t>() { return DType::I16; }
-template <> constexpr DType dtype_of<int32_t>() { return DType::I32; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::I64; }
-template <> constexpr DType dtype_of<uint8_t>() { return DType::U8; }
-template <> constexpr DType dtype_of<bool>() { return DType::Bool; }
+template <class T>
+constexpr DType dtype_of();
+template <>
+constexpr DType dtype_of<float>() {
+  return DType::F32;
+}
+template <>
+constexpr DType dtype_of<double>() {
+  return DType::F64;
+}
+template <>
+constexpr DType dtype_of<int8_t>() {
+  return DType::I8;
+}
+template <>
+constexpr DType dtype_of<int16_t>() {
+  return DType::I16;
+}
+template <>
+constexpr DType dtype_of<int32_t>() {
+  return DType::I32;
+}
+template <>
+constexpr DType dtype_of<int64_t>() {
+  return DType::I64;
+}
+template <>
+constexpr DType dtype_of<uint8_t>() {
+  return DType::U8;
+}
+template <>
+constexpr DType dtype_of<bool>() {
+  return DType::Bool;
+}
 
 // ---- 16-bit floats ---------------------------------------------------------
 // bf16 and f16 are stored as raw uint16_t. Conversions round to nearest even and keep NaN.

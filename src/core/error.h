@@ -40,7 +40,7 @@ class Error : public std::runtime_error {
   } while (0)
 
 // Checks an invariant of our own code. Never aborts: it throws an "[internal]" error.
-#define VG_ASSERT(cond)                                              \
-  do {                                                               \
-    if (!(cond)) ::vg::throw_internal(#cond, __FILE__, __LINE__);    \
+#define VG_ASSERT(cond)                                           \
+  do {                                                            \
+    if (!(cond)) ::vg::throw_internal(#cond, __FILE__, __LINE__); \
   } while (0)

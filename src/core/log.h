@@ -23,12 +23,20 @@ void write(Level level, const std::string& message);
 inline bool enabled(Level l) { return static_cast<int>(l) <= static_cast<int>(level()); }
 
 template <class... Args>
-void error(const Args&... args) { if (enabled(Level::Error)) write(Level::Error, str(args...)); }
+void error(const Args&... args) {
+  if (enabled(Level::Error)) write(Level::Error, str(args...));
+}
 template <class... Args>
-void warn(const Args&... args) { if (enabled(Level::Warn)) write(Level::Warn, str(args...)); }
+void warn(const Args&... args) {
+  if (enabled(Level::Warn)) write(Level::Warn, str(args...));
+}
 template <class... Args>
-void info(const Args&... args) { if (enabled(Level::Info)) write(Level::Info, str(args...)); }
+void info(const Args&... args) {
+  if (enabled(Level::Info)) write(Level::Info, str(args...));
+}
 template <class... Args>
-void debug(const Args&... args) { if (enabled(Level::Debug)) write(Level::Debug, str(args...)); }
+void debug(const Args&... args) {
+  if (enabled(Level::Debug)) write(Level::Debug, str(args...));
+}
 
 }  // namespace vg::logging

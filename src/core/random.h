@@ -29,8 +29,14 @@ class Generator {
     uint64_t offset;
   };
   State state() const { return {seed_, offset_}; }
-  void set_state(State s) { seed_ = s.seed; offset_ = s.offset; }
-  void manual_seed(uint64_t seed) { seed_ = seed; offset_ = 0; }
+  void set_state(State s) {
+    seed_ = s.seed;
+    offset_ = s.offset;
+  }
+  void manual_seed(uint64_t seed) {
+    seed_ = seed;
+    offset_ = 0;
+  }
   uint64_t seed() const { return seed_; }
 
   // Reserves counters for n values; returns the first counter.

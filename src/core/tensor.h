@@ -23,7 +23,7 @@ struct TensorImpl {
   std::shared_ptr<Storage> storage;
   int64_t offset = 0;  // in elements (in blocks' elements for quantized dtypes)
   Shape shape;
-  Strides strides;     // in elements
+  Strides strides;  // in elements
   DType dtype = DType::F32;
   std::string name;
 
@@ -88,7 +88,7 @@ class Tensor {
   Tensor permute(const std::vector<int>& dims) const;
   Tensor unsqueeze(int dim) const;
   Tensor squeeze(int dim) const;
-  Tensor expand(const Shape& shape) const;  // -1 keeps a dim
+  Tensor expand(const Shape& shape) const;                                    // -1 keeps a dim
   Tensor slice(int dim, int64_t start, int64_t end, int64_t step = 1) const;  // PyTorch clamping rules
   Tensor narrow(int dim, int64_t start, int64_t length) const;
   Tensor select(int dim, int64_t index) const;  // removes dim

@@ -123,8 +123,8 @@ Tensor Checkpoint::get(const std::string& name) const {
 
 Tensor Checkpoint::get(const std::string& name, const Shape& expected) const {
   const TensorInfo& i = info(name);
-  VG_CHECK(i.shape == expected, "checkpoint", "tensor '", name, "' in ", path_, " has shape ", i.shape,
-           ", expected ", expected);
+  VG_CHECK(i.shape == expected, "checkpoint", "tensor '", name, "' in ", path_, " has shape ", i.shape, ", expected ",
+           expected);
   return get(name);
 }
 

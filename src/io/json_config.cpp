@@ -74,9 +74,7 @@ bool JsonConfig::get_bool(const std::string& key) const {
   return v.get<bool>();
 }
 
-bool JsonConfig::get_bool(const std::string& key, bool fallback) const {
-  return has(key) ? get_bool(key) : fallback;
-}
+bool JsonConfig::get_bool(const std::string& key, bool fallback) const { return has(key) ? get_bool(key) : fallback; }
 
 std::string JsonConfig::get_string(const std::string& key) const {
   const json& v = at(key);

@@ -79,8 +79,7 @@ TensorInfo parse_entry(const std::string& name, const json& entry, uint64_t data
   uint64_t expected = 0;
   if (__builtin_mul_overflow(count, elem, &expected) || expected != info.end - info.begin) {
     fail(path, where + " has " + std::to_string(info.end - info.begin) + " bytes of data, but shape " +
-                   info.shape.to_string() + " of " + dtype_name(info.dtype) + " needs " +
-                   std::to_string(count * elem));
+                   info.shape.to_string() + " of " + dtype_name(info.dtype) + " needs " + std::to_string(count * elem));
   }
   return info;
 }

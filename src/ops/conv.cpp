@@ -23,8 +23,7 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& weight, const Tens
   if (x.rank() == rank - 1) {  // unbatched, as PyTorch allows
     return conv_nd<N>(op, x.unsqueeze(0), weight, bias, stride, padding, groups).squeeze(0);
   }
-  VG_CHECK(x.rank() == rank, op, "input must have rank ", rank, " (or ", rank - 1, " unbatched), got ",
-           x.describe());
+  VG_CHECK(x.rank() == rank, op, "input must have rank ", rank, " (or ", rank - 1, " unbatched), got ", x.describe());
   VG_CHECK(weight.rank() == rank, op, "weight must have rank ", rank, " [out, in/groups, kernel...], got ",
            weight.describe());
   VG_CHECK(groups >= 1, op, "groups must be >= 1, got ", groups);
@@ -35,11 +34,10 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& weight, const Tens
   VG_CHECK(O % groups == 0, op, "output channels ", O, " of weight ", weight.describe(),
            " are not divisible by groups ", groups);
   VG_CHECK(weight.size(1) * groups == C, op, "weight ", weight.describe(), " expects ", weight.size(1) * groups,
-           " input channels (", weight.size(1), " per group x ", groups, " groups), input ", x.describe(), " has ",
-           C);
+           " input channels (", weight.size(1), " per group x ", groups, " groups), input ", x.describe(), " has ", C);
   if (bias.defined()) {
-    VG_CHECK(bias.rank() == 1 && bias.size(0) == O, op, "bias ", bias.describe(), " must be [", O,
-             "] to match weight ", weight.describe());
+    VG_CHECK(bias.rank() == 1 && bias.size(0) == O, op, "bias ", bias.describe(), " must be [", O, "] to match weight ",
+             weight.describe());
   }
 
   cpu::ConvGeometry g;
@@ -56,8 +54,9 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& weight, const Tens
     VG_CHECK(padding[d] >= 0, op, "padding must be >= 0, got ", padding[d], " in spatial dim ", d);
     VG_CHECK(k >= 1, op, "weight ", weight.describe(), " has an empty kernel");
     VG_CHECK(in >= 1, op, "input ", x.describe(), " has an empty spatial dim");
-    VG_CHECK(in + 2 * padding[d] >= k, op, "kernel size ", k, " in spatial dim ", d, " is larger than the padded input (",
-             in, " + 2 x ", padding[d], "): input ", x.describe(), ", weight ", weight.describe());
+    VG_CHECK(in + 2 * padding[d] >= k, op, "kernel size ", k, " in spatial dim ", d,
+             " is larger than the padded input (", in, " + 2 x ", padding[d], "): input ", x.describe(), ", weight ",
+             weight.describe());
     g.in[s] = in;
     g.kernel[s] = k;
     g.stride[s] = stride[d];

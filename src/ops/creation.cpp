@@ -52,33 +52,34 @@ Tensor random_tensor(const Shape& shape, Generator& gen, DType dtype, Device dev
 }  // namespace
 
 Tensor rand(const Shape& shape, Generator& gen, DType dtype, Device device) {
-  return random_tensor(shape, gen, dtype, device, 1, [](uint64_t seed, uint64_t first, int64_t block, double* p,
-                                                        int64_t n) {
-    auto r = philox4x32(seed, first + static_cast<uint64_t>(block));
-    for (int lane = 0; lane < 4 && block * 4 + lane < n; ++lane) {
-      p[block * 4 + lane] = uint_to_unit_double(r[static_cast<size_t>(lane)], r[static_cast<size_t>((lane + 1) % 4)]);
-    }
-  });
+  return random_tensor(
+      shape, gen, dtype, device, 1, [](uint64_t seed, uint64_t first, int64_t block, double* p, int64_t n) {
+        auto r = philox4x32(seed, first + static_cast<uint64_t>(block));
+        for (int lane = 0; lane < 4 && block * 4 + lane < n; ++lane) {
+          p[block * 4 + lane] =
+              uint_to_unit_double(r[static_cast<size_t>(lane)], r[static_cast<size_t>((lane + 1) % 4)]);
+        }
+      });
 }
 
 Tensor randn(const Shape& shape, Generator& gen, DType dtype, Device device) {
   // Box-Muller on two draws of 64 bits each: four normals per pair of Philox blocks.
-  return random_tensor(shape, gen, dtype, device, 2, [](uint64_t seed, uint64_t first, int64_t block, double* p,
-                                                        int64_t n) {
-    auto r0 = philox4x32(seed, first + 2 * static_cast<uint64_t>(block));
-    auto r1 = philox4x32(seed, first + 2 * static_cast<uint64_t>(block) + 1);
-    const uint32_t words[8] = {r0[0], r0[1], r0[2], r0[3], r1[0], r1[1], r1[2], r1[3]};
-    for (int pair = 0; pair < 2; ++pair) {
-      double u1 = uint_to_unit_double(words[4 * pair], words[4 * pair + 1]);
-      double u2 = uint_to_unit_double(words[4 * pair + 2], words[4 * pair + 3]);
-      double radius = std::sqrt(-2.0 * std::log(1.0 - u1));  // 1 - u1 is in (0, 1]
-      double angle = 6.283185307179586 * u2;
-      for (int k = 0; k < 2; ++k) {
-        int64_t i = block * 4 + pair * 2 + k;
-        if (i < n) p[i] = radius * (k == 0 ? std::cos(angle) : std::sin(angle));
-      }
-    }
-  });
+  return random_tensor(shape, gen, dtype, device, 2,
+                       [](uint64_t seed, uint64_t first, int64_t block, double* p, int64_t n) {
+                         auto r0 = philox4x32(seed, first + 2 * static_cast<uint64_t>(block));
+                         auto r1 = philox4x32(seed, first + 2 * static_cast<uint64_t>(block) + 1);
+                         const uint32_t words[8] = {r0[0], r0[1], r0[2], r0[3], r1[0], r1[1], r1[2], r1[3]};
+                         for (int pair = 0; pair < 2; ++pair) {
+                           double u1 = uint_to_unit_double(words[4 * pair], words[4 * pair + 1]);
+                           double u2 = uint_to_unit_double(words[4 * pair + 2], words[4 * pair + 3]);
+                           double radius = std::sqrt(-2.0 * std::log(1.0 - u1));  // 1 - u1 is in (0, 1]
+                           double angle = 6.283185307179586 * u2;
+                           for (int k = 0; k < 2; ++k) {
+                             int64_t i = block * 4 + pair * 2 + k;
+                             if (i < n) p[i] = radius * (k == 0 ? std::cos(angle) : std::sin(angle));
+                           }
+                         }
+                       });
 }
 
 Tensor randn(const Shape& shape, DType dtype, Device device) {

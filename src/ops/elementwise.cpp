@@ -20,10 +20,8 @@ bool derivative_uses_output(UnaryOp op) {
     case UnaryOp::Exp:
     case UnaryOp::Tanh:
     case UnaryOp::Sigmoid:
-    case UnaryOp::Softcap:
-      return true;
-    default:
-      return false;
+    case UnaryOp::Softcap: return true;
+    default: return false;
   }
 }
 
@@ -219,8 +217,8 @@ void check_in_place(const char* op, const Tensor& dst) {
 void add_(const Tensor& dst, const Tensor& src, double alpha) {
   check_in_place("add_", dst);
   ops::check_same_dtype("add_", {&dst, &src});
-  VG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_", "cannot add ",
-           src.describe(), " into ", dst.describe());
+  VG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_", "cannot add ", src.describe(),
+           " into ", dst.describe());
   Tensor term = alpha == 1.0 ? src : mul(src, alpha);
   cpu::binary(BinaryOp::Add, dst, term, dst);
 }
@@ -233,8 +231,8 @@ void mul_(const Tensor& dst, double s) {
 void copy_(const Tensor& dst, const Tensor& src) {
   check_in_place("copy_", dst);
   ops::check_cpu("copy_", {&src});
-  VG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(), "copy_", "cannot copy ",
-           src.describe(), " into ", dst.describe());
+  VG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(), "copy_", "cannot copy ", src.describe(),
+           " into ", dst.describe());
   cpu::copy(src, dst);
 }
 

@@ -22,9 +22,9 @@ Tensor sigmoid(const Tensor& x);
 Tensor silu(const Tensor& x);
 Tensor softplus(const Tensor& x);  // beta 1, linear above 20 (PyTorch defaults)
 Tensor relu(const Tensor& x);
-Tensor gelu(const Tensor& x);        // exact (erf)
-Tensor gelu_tanh(const Tensor& x);   // tanh approximation
-Tensor quick_gelu(const Tensor& x);  // x * sigmoid(1.702 x)
+Tensor gelu(const Tensor& x);                 // exact (erf)
+Tensor gelu_tanh(const Tensor& x);            // tanh approximation
+Tensor quick_gelu(const Tensor& x);           // x * sigmoid(1.702 x)
 Tensor softcap(const Tensor& x, double cap);  // cap * tanh(x / cap)
 Tensor pow(const Tensor& x, double exponent);
 Tensor clamp(const Tensor& x, double lo, double hi);

@@ -61,8 +61,8 @@ Tensor stack(const std::vector<Tensor>& tensors, int dim) {
   VG_CHECK(!tensors.empty(), "stack", "no tensors given");
   dim = normalize_dim(dim, tensors[0].rank() + 1, "stack");
   for (const Tensor& t : tensors) {
-    VG_CHECK(t.shape() == tensors[0].shape(), "stack", "all tensors need one shape: ", tensors[0].describe(),
-             " vs ", t.describe());
+    VG_CHECK(t.shape() == tensors[0].shape(), "stack", "all tensors need one shape: ", tensors[0].describe(), " vs ",
+             t.describe());
   }
   std::vector<Tensor> expanded;
   for (const Tensor& t : tensors) expanded.push_back(t.unsqueeze(dim));
@@ -76,8 +76,8 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
     VG_CHECK(s >= 0, "split", "negative piece size ", s);
     total += s;
   }
-  VG_CHECK(total == x.size(dim), "split", "piece sizes sum to ", total, " but dim ", dim, " of ", x.describe(),
-           " has ", x.size(dim));
+  VG_CHECK(total == x.size(dim), "split", "piece sizes sum to ", total, " but dim ", dim, " of ", x.describe(), " has ",
+           x.size(dim));
   std::vector<Tensor> out;
   int64_t at = 0;
   for (int64_t s : sizes) {
@@ -89,8 +89,8 @@ std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, in
 
 std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int dim) {
   dim = normalize_dim(dim, x.rank(), "chunk");
-  VG_CHECK(chunks > 0 && x.size(dim) % chunks == 0, "chunk", "dim ", dim, " of ", x.describe(),
-           " does not split into ", chunks, " equal pieces");
+  VG_CHECK(chunks > 0 && x.size(dim) % chunks == 0, "chunk", "dim ", dim, " of ", x.describe(), " does not split into ",
+           chunks, " equal pieces");
   return split(x, std::vector<int64_t>(static_cast<size_t>(chunks), x.size(dim) / chunks), dim);
 }
 
@@ -153,8 +153,8 @@ Tensor gather(const Tensor& x, int dim, const Tensor& index) {
   dim = normalize_dim(dim, x.rank(), "gather");
   VG_CHECK(index.rank() == x.rank(), "gather", "index ", index.describe(), " must have the rank of ", x.describe());
   for (int d = 0; d < x.rank(); ++d) {
-    VG_CHECK(d == dim || index.size(d) == x.size(d), "gather", "index ", index.describe(), " must match ",
-             x.describe(), " outside dim ", dim);
+    VG_CHECK(d == dim || index.size(d) == x.size(d), "gather", "index ", index.describe(), " must match ", x.describe(),
+             " outside dim ", dim);
   }
   Tensor xc = x.contiguous(), idx = index.contiguous();
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());

@@ -60,8 +60,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   ops::check_same_dtype("matmul", {&a, &b});
   ops::check_floating("matmul", a);
   ops::check_cpu("matmul", {&a});
-  VG_CHECK(a.rank() >= 1 && b.rank() >= 1, "matmul", "operands need rank >= 1: ", a.describe(), " @ ",
-           b.describe());
+  VG_CHECK(a.rank() >= 1 && b.rank() >= 1, "matmul", "operands need rank >= 1: ", a.describe(), " @ ", b.describe());
   if (a.rank() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
   if (b.rank() == 1) return matmul(a, b.unsqueeze(-1)).squeeze(-1);
   return matmul_2d_or_batched(a, b);
@@ -91,8 +90,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
     Tensor xd = need_w ? x2.detach() : Tensor();
     Tensor wd = need_x ? w.detach() : Tensor();
     autograd::record("linear", {x2, w, b}, {&out2}, [=](const Grads& g) {
-      Tensor gx = need_x ? matmul(g[0], wd) : Tensor();                      // [M, N] @ [N, K]
-      Tensor gw = need_w ? matmul(g[0].transpose(0, 1), xd) : Tensor();      // [N, M] @ [M, K]
+      Tensor gx = need_x ? matmul(g[0], wd) : Tensor();                  // [M, N] @ [N, K]
+      Tensor gw = need_w ? matmul(g[0].transpose(0, 1), xd) : Tensor();  // [N, M] @ [M, K]
       Tensor gb = need_b ? sum(g[0], 0) : Tensor();
       return Grads{gx, gw, gb};
     });

@@ -65,8 +65,9 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
       std::vector<double> gv = g[0].to_vector<double>();
       for (int64_t i = 0; i < n; ++i) {
         const bool ignored = ids[static_cast<size_t>(i)] == options.ignore_index;
-        const double base = reduction == Reduction::None ? gv[static_cast<size_t>(i)]
-                            : reduction == Reduction::Sum ? gv[0] : gv[0] / denom;
+        const double base = reduction == Reduction::None  ? gv[static_cast<size_t>(i)]
+                            : reduction == Reduction::Sum ? gv[0]
+                                                          : gv[0] / denom;
         scale[static_cast<size_t>(i)] = ignored ? 0.0 : base;
       }
       Tensor row_scale = Tensor::from_vector(scale, {n}).to(hd.dtype());

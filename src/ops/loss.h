@@ -13,7 +13,7 @@ struct CrossEntropyOptions {
   double softcap = 0.0;         // Gemma 3n: 30
   int64_t ignore_index = -100;  // labels equal to this carry no loss
   Reduction reduction = Reduction::Mean;
-  int64_t vocab_chunk = 4096;   // vocabulary entries per logits block
+  int64_t vocab_chunk = 4096;  // vocabulary entries per logits block
 };
 
 // hidden [..., D], weight [V, D], labels [...] (i32/i64) -> loss of

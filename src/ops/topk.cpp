@@ -63,7 +63,8 @@ std::pair<Tensor, Tensor> topk(const Tensor& x, int64_t k, int dim, bool largest
   shape[shape.rank() - 1] = k;
   Tensor values = Tensor::empty(shape, x.dtype(), x.device());
   Tensor indices = Tensor::empty(shape, DType::I64, x.device());
-  cpu::dispatch_float(x.dtype(), "topk", [&](auto tag) { topk_rows<decltype(tag)>(moved, k, largest, values, indices); });
+  cpu::dispatch_float(x.dtype(), "topk",
+                      [&](auto tag) { topk_rows<decltype(tag)>(moved, k, largest, values, indices); });
   values = values.transpose(dim, -1).contiguous();
   indices = indices.transpose(dim, -1).contiguous();
   if (autograd::needs_grad(x)) {

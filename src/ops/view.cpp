@@ -34,8 +34,7 @@ Shape infer_shape(const Shape& requested, int64_t total, const char* op, const T
     VG_CHECK(known != 0 && total % known == 0, op, "cannot infer the -1 in ", requested, " for ", t.describe());
     shape[infer_at] = total / known;
   }
-  VG_CHECK(numel(shape) == total, op, "shape ", requested, " does not fit ", t.describe(), " (", total,
-           " elements)");
+  VG_CHECK(numel(shape) == total, op, "shape ", requested, " does not fit ", t.describe(), " (", total, " elements)");
   return shape;
 }
 
@@ -206,8 +205,8 @@ Tensor Tensor::slice(int dim, int64_t start, int64_t end, int64_t step) const {
 
 Tensor Tensor::narrow(int dim, int64_t start, int64_t length) const {
   dim = normalize_dim(dim, rank(), "narrow");
-  VG_CHECK(start >= 0 && length >= 0 && start + length <= size(dim), "narrow", "range [", start, ", ",
-           start + length, ") is outside dim ", dim, " of ", describe());
+  VG_CHECK(start >= 0 && length >= 0 && start + length <= size(dim), "narrow", "range [", start, ", ", start + length,
+           ") is outside dim ", dim, " of ", describe());
   return slice(dim, start, start + length);
 }
 

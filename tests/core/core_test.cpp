@@ -106,9 +106,11 @@ TEST(ThreadPool, CoversEveryIndexOnceAndPropagatesErrors) {
     for (int64_t i = b; i < e; ++i) hits[static_cast<size_t>(i)]++;
   });
   for (auto& h : hits) ASSERT_EQ(h.load(), 1);
-  EXPECT_THROW(pool.parallel_for(100, 1, [](int64_t b, int64_t) {
-    if (b >= 50) throw Error("test", "boom");
-  }), Error);
+  EXPECT_THROW(pool.parallel_for(100, 1,
+                                 [](int64_t b, int64_t) {
+                                   if (b >= 50) throw Error("test", "boom");
+                                 }),
+               Error);
   // Nested calls run inline instead of deadlocking.
   std::atomic<int64_t> total{0};
   pool.parallel_for(8, 1, [&](int64_t b, int64_t e) {

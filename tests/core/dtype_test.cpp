@@ -36,7 +36,7 @@ TEST(DType, Bf16RoundsToNearestEven) {
 TEST(DType, F16CoversNormalsSubnormalsAndOverflow) {
   EXPECT_EQ(f32_to_f16(1.0f), 0x3c00);
   EXPECT_EQ(f32_to_f16(65504.0f), 0x7bff);
-  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);  // rounds up to infinity
+  EXPECT_EQ(f32_to_f16(65520.0f), 0x7c00);               // rounds up to infinity
   EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -14)), 0x0400);  // smallest normal
   EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -24)), 0x0001);  // smallest subnormal
   EXPECT_EQ(f32_to_f16(std::ldexp(1.0f, -25)), 0x0000);  // halfway to zero: ties to even
@@ -70,7 +70,7 @@ TEST(Quant, Q4_0PacksNibblesLikeGgml) {
   BlockQ4_0 b;
   quantize_row_q4_0(x, &b, 32);
   EXPECT_EQ(f16_to_f32(b.d), 1.0f);
-  EXPECT_EQ(b.qs[0], 0x00);  // elements 0 and 16 are both -8 -> nibble 0
+  EXPECT_EQ(b.qs[0], 0x00);   // elements 0 and 16 are both -8 -> nibble 0
   EXPECT_EQ(b.qs[15], 0xff);  // elements 15 and 31 are 7 -> nibble 15
   float y[32];
   dequantize_row_q4_0(&b, y, 32);

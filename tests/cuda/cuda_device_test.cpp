@@ -11,8 +11,8 @@
 namespace vg {
 namespace {
 
-#define VG_REQUIRE_GPU()                                                      \
-  do {                                                                        \
+#define VG_REQUIRE_GPU()                                                        \
+  do {                                                                          \
     if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device on this machine"; \
   } while (0)
 

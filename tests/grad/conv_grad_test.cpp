@@ -16,7 +16,9 @@ TEST(ConvGrad, Conv2dGroupedStridedPaddedOnAPermutedView) {
   Tensor w = random_tensor({6, 2, 3, 3}, 2).set_requires_grad();
   Tensor b = random_tensor({6}, 3).set_requires_grad();
   EXPECT_TRUE(gradients_match(
-      [](const auto& in) { return conv2d(in[0].permute({0, 3, 1, 2}), in[1], in[2], {2, 2}, {1, 1}, 2); },
+      [](const auto& in) {
+        return conv2d(in[0].permute({0, 3, 1, 2}), in[1], in[2], {2, 2}, {1, 1}, 2);
+      },
       {x, w, b}));
 }
 
@@ -24,7 +26,9 @@ TEST(ConvGrad, Conv2dRectangularKernelWithoutBias) {
   Tensor x = random_tensor({1, 3, 6, 7}, 4).set_requires_grad();
   Tensor w = random_tensor({2, 4, 3, 3}, 5).set_requires_grad();  // stored [kh, kw... ] transposed below
   EXPECT_TRUE(gradients_match(
-      [](const auto& in) { return conv2d(in[0], in[1].transpose(2, 3).narrow(1, 0, 3), Tensor(), {1, 2}, {0, 1}); },
+      [](const auto& in) {
+        return conv2d(in[0], in[1].transpose(2, 3).narrow(1, 0, 3), Tensor(), {1, 2}, {0, 1});
+      },
       {x, w}));
 }
 
@@ -79,7 +83,9 @@ TEST(ConvGrad, Conv3dGeneralOnAPermutedView) {
   Tensor w = random_tensor({4, 2, 2, 3, 3}, 22).set_requires_grad();
   Tensor b = random_tensor({4}, 23).set_requires_grad();
   EXPECT_TRUE(gradients_match(
-      [](const auto& in) { return conv3d(in[0].permute({0, 4, 1, 2, 3}), in[1], in[2], {1, 2, 2}, {1, 1, 0}); },
+      [](const auto& in) {
+        return conv3d(in[0].permute({0, 4, 1, 2, 3}), in[1], in[2], {1, 2, 2}, {1, 1, 0});
+      },
       {x, w, b}));
 }
 
@@ -91,7 +97,9 @@ TEST(ConvGrad, Conv3dTubeletAndDepthwise) {
   Tensor wd = random_tensor({3, 1, 3, 3, 3}, 27).set_requires_grad();
   Tensor bd = random_tensor({3}, 28).set_requires_grad();
   EXPECT_TRUE(gradients_match(
-      [](const auto& in) { return conv3d(in[0].slice(3, 0, 7), in[1], in[2], {2, 1, 2}, {1, 1, 1}, 3); },
+      [](const auto& in) {
+        return conv3d(in[0].slice(3, 0, 7), in[1], in[2], {2, 1, 2}, {1, 1, 1}, 3);
+      },
       {x, wd, bd}));
 }
 

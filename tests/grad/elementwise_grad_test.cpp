@@ -16,15 +16,29 @@ TEST(ElementwiseGrad, EveryUnaryOpOnATransposedView) {
   Tensor x = random_tensor({5, 3}, 1, DType::F64, 0.05).set_requires_grad();
   Tensor pos = uniform_tensor({5, 3}, 2, 0.3, 2.5).set_requires_grad();
   const std::vector<std::pair<UnaryOp, UnaryParams>> any_sign = {
-      {UnaryOp::Neg, {}}, {UnaryOp::Abs, {}}, {UnaryOp::Square, {}}, {UnaryOp::Exp, {}}, {UnaryOp::Sin, {}},
-      {UnaryOp::Cos, {}}, {UnaryOp::Tanh, {}}, {UnaryOp::Sigmoid, {}}, {UnaryOp::Silu, {}}, {UnaryOp::Softplus, {}},
-      {UnaryOp::Relu, {}}, {UnaryOp::Gelu, {}}, {UnaryOp::GeluTanh, {}}, {UnaryOp::QuickGelu, {}},
-      {UnaryOp::Softcap, {1.7, 0}}, {UnaryOp::AddScalar, {0.3, 0}}, {UnaryOp::MulScalar, {-1.9, 0}},
+      {UnaryOp::Neg, {}},
+      {UnaryOp::Abs, {}},
+      {UnaryOp::Square, {}},
+      {UnaryOp::Exp, {}},
+      {UnaryOp::Sin, {}},
+      {UnaryOp::Cos, {}},
+      {UnaryOp::Tanh, {}},
+      {UnaryOp::Sigmoid, {}},
+      {UnaryOp::Silu, {}},
+      {UnaryOp::Softplus, {}},
+      {UnaryOp::Relu, {}},
+      {UnaryOp::Gelu, {}},
+      {UnaryOp::GeluTanh, {}},
+      {UnaryOp::QuickGelu, {}},
+      {UnaryOp::Softcap, {1.7, 0}},
+      {UnaryOp::AddScalar, {0.3, 0}},
+      {UnaryOp::MulScalar, {-1.9, 0}},
       {UnaryOp::Clamp, {-0.77, 0.81}},
   };
   for (const auto& [op, params] : any_sign) {
     SCOPED_TRACE(unary_op_name(op));
-    EXPECT_TRUE(gradients_match([op, params](const auto& in) { return unary(op, in[0].transpose(0, 1), params); }, {x}));
+    EXPECT_TRUE(
+        gradients_match([op, params](const auto& in) { return unary(op, in[0].transpose(0, 1), params); }, {x}));
   }
   for (UnaryOp op : {UnaryOp::Sqrt, UnaryOp::Rsqrt, UnaryOp::Reciprocal, UnaryOp::Log}) {
     SCOPED_TRACE(unary_op_name(op));
@@ -41,8 +55,8 @@ TEST(ElementwiseGrad, SoftplusAboveItsThreshold) {
 TEST(ElementwiseGrad, BinaryOpsWithBroadcasting) {
   Tensor a = random_tensor({3, 1, 5}, 4).set_requires_grad();
   Tensor b = random_tensor({4, 5}, 5, DType::F64, 0.3).set_requires_grad();
-  for (BinaryOp op : {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum,
-                      BinaryOp::Minimum}) {
+  for (BinaryOp op :
+       {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Maximum, BinaryOp::Minimum}) {
     SCOPED_TRACE(binary_op_name(op));
     EXPECT_TRUE(gradients_match([op](const auto& in) { return binary(op, in[0], in[1]); }, {a, b}));
   }

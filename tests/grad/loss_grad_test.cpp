@@ -15,7 +15,10 @@ TEST(LossGrad, SoftcapCrossEntropyForHiddenAndWeight) {
   Tensor labels = Tensor::from_vector<int64_t>({8, -100, 0, 4, 4, -100}, {2, 3});
   for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None}) {
     EXPECT_TRUE(gradients_match(
-        [&](const auto& in) { return softcap_cross_entropy(in[0], in[1], labels, {2.0, -100, r, 4}); }, {h, w}));
+        [&](const auto& in) {
+          return softcap_cross_entropy(in[0], in[1], labels, {2.0, -100, r, 4});
+        },
+        {h, w}));
   }
   EXPECT_TRUE(gradients_match(
       [&](const auto& in) { return softcap_cross_entropy(in[0].transpose(0, 1), in[1], labels.transpose(0, 1)); },

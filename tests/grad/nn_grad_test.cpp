@@ -23,8 +23,8 @@ TEST(NnGrad, LayerNormWithAndWithoutAffine) {
   Tensor w = random_tensor({7}, 3).set_requires_grad();
   Tensor b = random_tensor({7}, 4).set_requires_grad();
   EXPECT_TRUE(gradients_match([](const auto& in) { return layer_norm(in[0], in[1], in[2], 1e-5); }, {x, w, b}));
-  EXPECT_TRUE(gradients_match([](const auto& in) { return layer_norm(in[0].slice(1, 0, 7, 2), Tensor(), Tensor()); },
-                              {x}));
+  EXPECT_TRUE(
+      gradients_match([](const auto& in) { return layer_norm(in[0].slice(1, 0, 7, 2), Tensor(), Tensor()); }, {x}));
 }
 
 TEST(NnGrad, RmsNormWithAndWithoutWeight) {

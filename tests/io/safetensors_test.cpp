@@ -139,7 +139,7 @@ TEST(Safetensors, RejectsDamagedFiles) {
   const std::string ok_header = R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}})";
   const std::string ok_data(8, '\0');
   expect_rejected("abc", "too short");
-  expect_rejected(raw_file(ok_header, ok_data).substr(0, 20), "exceeds the file size");  // truncated header
+  expect_rejected(raw_file(ok_header, ok_data).substr(0, 20), "exceeds the file size");    // truncated header
   expect_rejected(raw_file(ok_header, ok_data.substr(0, 5)), "past the end of the data");  // truncated data
   expect_rejected(raw_file("{not json", ""), "not valid JSON");
   expect_rejected(raw_file("[1,2]", ""), "not a JSON object");
@@ -149,15 +149,17 @@ TEST(Safetensors, RejectsDamagedFiles) {
   expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[-2],"data_offsets":[0,8]}})", ok_data), "non-negative");
   expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[2],"data_offsets":[8,0]}})", ok_data), "end before");
   expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[2]}})", ok_data), "data_offsets");
-  expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,2],"data_offsets":[0,8]}})", ok_data),
-                  "rank 7");
-  expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})",
-                           ok_data), "impossibly large");
+  expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[1,1,1,1,1,1,2],"data_offsets":[0,8]}})", ok_data), "rank 7");
+  expect_rejected(raw_file(R"({"w":{"dtype":"F32","shape":[4294967296,4294967296],"data_offsets":[0,8]}})", ok_data),
+                  "impossibly large");
   expect_rejected(raw_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},)"
-                           R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})", ok_data), "overlap");
+                           R"("b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                           ok_data),
+                  "overlap");
   expect_rejected(raw_file(R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},)"
                            R"("e":{"dtype":"F32","shape":[0],"data_offsets":[4,4]},)"
-                           R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})", std::string(16, '\0')),
+                           R"("b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}})",
+                           std::string(16, '\0')),
                   "overlap");
   expect_rejected(raw_file(R"({"__metadata__":{"k":1}})", ""), "not a string");
   std::string huge(8, '\xff');

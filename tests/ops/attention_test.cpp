@@ -15,6 +15,7 @@ namespace vg {
 namespace {
 
 using testing::check_golden_case;
+using testing::expect_error;
 using testing::open_golden;
 using testing::random_tensor;
 
@@ -235,39 +236,80 @@ TEST(Attention, ResultIsLaidOutForTheOutputProjection) {
   EXPECT_TRUE(out.transpose(1, 2).is_contiguous());
 }
 
-void expect_error(const std::function<void()>& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.component(), "scaled_dot_product_attention") << e.what();
-    EXPECT_NE(e.message().find(fragment), std::string::npos) << e.what();
-  }
-}
-
 TEST(Attention, RejectsBadArguments) {
   Tensor q = zeros({2, 4, 3, 8}), k = zeros({2, 2, 5, 8}), v = zeros({2, 2, 5, 6});
-  expect_error([&] { scaled_dot_product_attention(zeros({4, 3, 8}), k, v); }, "q [B, Hq, Lq, D] must have rank 4");
-  expect_error([&] { scaled_dot_product_attention(q, zeros({2, 2, 5, 8, 1}), v); }, "rank 4");
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(zeros({4, 3, 8}), k, v);
+      },
+      {"[scaled_dot_product_attention]", "q [B, Hq, Lq, D] must have rank 4"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, zeros({2, 2, 5, 8, 1}), v);
+      },
+      {"[scaled_dot_product_attention]", "rank 4"});
   Tensor k1 = zeros({1, 2, 5, 8}), v1 = zeros({1, 2, 5, 6}), k3 = zeros({2, 3, 5, 8}), v3 = zeros({2, 3, 5, 6});
-  expect_error([&] { scaled_dot_product_attention(q, k1, v1); }, "batch sizes differ");
-  expect_error([&] { scaled_dot_product_attention(q, k3, v3); }, "multiple of kv heads");
-  expect_error([&] { scaled_dot_product_attention(q, zeros({2, 2, 5, 7}), v); }, "head dims differ");
-  expect_error([&] { scaled_dot_product_attention(q, k, zeros({2, 2, 4, 6})); }, "same heads and length");
-  expect_error([&] { scaled_dot_product_attention(q, k, zeros({2, 1, 5, 6})); }, "same heads and length");
-  expect_error([&] { scaled_dot_product_attention(q, k.to(DType::F64), v); }, "dtype mismatch");
-  expect_error([&] { scaled_dot_product_attention(q.to(DType::I64), k.to(DType::I64), v.to(DType::I64)); }, "floating");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, opts(true, -1)); }, "window must be >= 0");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, opts(true, 0, std::nullopt, -2)); }, "query_offset");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, opts(false, 0, NAN)); }, "scale must be finite");
-  expect_error([&] { scaled_dot_product_attention(zeros({2, 4, 3, 0}), zeros({2, 2, 5, 0}), v); }, "positive");
+  expect_error([&] { scaled_dot_product_attention(q, k1, v1); },
+               {"[scaled_dot_product_attention]", "batch sizes differ"});
+  expect_error([&] { scaled_dot_product_attention(q, k3, v3); },
+               {"[scaled_dot_product_attention]", "multiple of kv heads"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, zeros({2, 2, 5, 7}), v);
+      },
+      {"[scaled_dot_product_attention]", "head dims differ"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, zeros({2, 2, 4, 6}));
+      },
+      {"[scaled_dot_product_attention]", "same heads and length"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, zeros({2, 1, 5, 6}));
+      },
+      {"[scaled_dot_product_attention]", "same heads and length"});
+  expect_error([&] { scaled_dot_product_attention(q, k.to(DType::F64), v); },
+               {"[scaled_dot_product_attention]", "dtype mismatch"});
+  expect_error([&] { scaled_dot_product_attention(q.to(DType::I64), k.to(DType::I64), v.to(DType::I64)); },
+               {"[scaled_dot_product_attention]", "floating"});
+  expect_error([&] { scaled_dot_product_attention(q, k, v, opts(true, -1)); },
+               {"[scaled_dot_product_attention]", "window must be >= 0"});
+  expect_error([&] { scaled_dot_product_attention(q, k, v, opts(true, 0, std::nullopt, -2)); },
+               {"[scaled_dot_product_attention]", "query_offset"});
+  expect_error([&] { scaled_dot_product_attention(q, k, v, opts(false, 0, NAN)); },
+               {"[scaled_dot_product_attention]", "scale must be finite"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(zeros({2, 4, 3, 0}), zeros({2, 2, 5, 0}), v);
+      },
+      {"[scaled_dot_product_attention]", "positive"});
   // Masks: not broadcastable, too many dims, wrong dtype.
-  expect_error([&] { scaled_dot_product_attention(q, k, v, {}, zeros({3, 4}, DType::Bool)); }, "does not broadcast");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, {}, zeros({2, 4, 3, 4})); }, "does not broadcast");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, {}, zeros({1, 2, 4, 3, 5})); }, "does not broadcast");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, {}, zeros({3, 5}, DType::F64)); }, "additive mask");
-  expect_error([&] { scaled_dot_product_attention(q, k, v, {}, zeros({3, 5}, DType::I32)); }, "bool/u8");
-  expect_error([&] { scaled_dot_product_attention(Tensor(), k, v); }, "undefined");
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, v, {}, zeros({3, 4}, DType::Bool));
+      },
+      {"[scaled_dot_product_attention]", "does not broadcast"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, v, {}, zeros({2, 4, 3, 4}));
+      },
+      {"[scaled_dot_product_attention]", "does not broadcast"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, v, {}, zeros({1, 2, 4, 3, 5}));
+      },
+      {"[scaled_dot_product_attention]", "does not broadcast"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, v, {}, zeros({3, 5}, DType::F64));
+      },
+      {"[scaled_dot_product_attention]", "additive mask"});
+  expect_error(
+      [&] {
+        scaled_dot_product_attention(q, k, v, {}, zeros({3, 5}, DType::I32));
+      },
+      {"[scaled_dot_product_attention]", "bool/u8"});
+  expect_error([&] { scaled_dot_product_attention(Tensor(), k, v); }, {"[scaled_dot_product_attention]", "undefined"});
   // Valid: a u8 mask and a rank-1 additive mask broadcast.
   EXPECT_NO_THROW(scaled_dot_product_attention(q, k, v, {}, ones({5}, DType::U8)));
   EXPECT_NO_THROW(scaled_dot_product_attention(q, k, v, {}, zeros({5})));

@@ -12,6 +12,7 @@ namespace vg {
 namespace {
 
 using testing::check_golden_case;
+using testing::expect_error;
 using testing::open_golden;
 using testing::random_tensor;
 using testing::Tolerance;
@@ -25,29 +26,56 @@ TEST_P(ConvGolden, MatchesPyTorch) {
   const Tolerance tol = dt == DType::F64 ? testing::tolerance_for(dt) : Tolerance{1e-4, 1e-5};
   io::SafetensorsFile g = open_golden("ops/conv.safetensors");
   const std::vector<std::string> xwb{"x", "w", "b"}, xw{"x", "w"};
-  check_golden_case(g, "conv2d_patch", xwb, [](const auto& in) { return conv2d(in[0], in[1], in[2], {4, 4}); }, dt,
-                    tol);
   check_golden_case(
-      g, "conv2d_general", xwb, [](const auto& in) { return conv2d(in[0], in[1], in[2], {2, 2}, {1, 1}, 2); }, dt,
-      tol);
+      g, "conv2d_patch", xwb,
+      [](const auto& in) {
+        return conv2d(in[0], in[1], in[2], {4, 4});
+      },
+      dt, tol);
   check_golden_case(
-      g, "conv2d_rect_nobias", xw, [](const auto& in) { return conv2d(in[0], in[1], Tensor(), {1, 2}, {0, 1}); }, dt,
-      tol);
-  check_golden_case(g, "conv2d_pointwise", xwb, [](const auto& in) { return conv2d(in[0], in[1], in[2]); }, dt, tol);
+      g, "conv2d_general", xwb,
+      [](const auto& in) {
+        return conv2d(in[0], in[1], in[2], {2, 2}, {1, 1}, 2);
+      },
+      dt, tol);
+  check_golden_case(
+      g, "conv2d_rect_nobias", xw,
+      [](const auto& in) {
+        return conv2d(in[0], in[1], Tensor(), {1, 2}, {0, 1});
+      },
+      dt, tol);
+  check_golden_case(
+      g, "conv2d_pointwise", xwb, [](const auto& in) { return conv2d(in[0], in[1], in[2]); }, dt, tol);
   check_golden_case(
       g, "conv2d_depthwise", xwb,
-      [](const auto& in) { return conv2d(in[0], in[1], in[2], {1, 1}, {1, 1}, in[0].size(1)); }, dt, tol);
+      [](const auto& in) {
+        return conv2d(in[0], in[1], in[2], {1, 1}, {1, 1}, in[0].size(1));
+      },
+      dt, tol);
   check_golden_case(
       g, "conv2d_depthwise_stride2", xw,
-      [](const auto& in) { return conv2d(in[0], in[1], Tensor(), {2, 2}, {1, 0}, in[0].size(1)); }, dt, tol);
+      [](const auto& in) {
+        return conv2d(in[0], in[1], Tensor(), {2, 2}, {1, 0}, in[0].size(1));
+      },
+      dt, tol);
   check_golden_case(
-      g, "conv3d_tubelet", xwb, [](const auto& in) { return conv3d(in[0], in[1], in[2], {1, 4, 4}); }, dt, tol);
+      g, "conv3d_tubelet", xwb,
+      [](const auto& in) {
+        return conv3d(in[0], in[1], in[2], {1, 4, 4});
+      },
+      dt, tol);
   check_golden_case(
-      g, "conv3d_general", xwb, [](const auto& in) { return conv3d(in[0], in[1], in[2], {1, 2, 2}, {1, 1, 0}); }, dt,
-      tol);
+      g, "conv3d_general", xwb,
+      [](const auto& in) {
+        return conv3d(in[0], in[1], in[2], {1, 2, 2}, {1, 1, 0});
+      },
+      dt, tol);
   check_golden_case(
       g, "conv3d_depthwise", xwb,
-      [](const auto& in) { return conv3d(in[0], in[1], in[2], {1, 1, 1}, {1, 1, 1}, in[0].size(1)); }, dt, tol);
+      [](const auto& in) {
+        return conv3d(in[0], in[1], in[2], {1, 1, 1}, {1, 1, 1}, in[0].size(1));
+      },
+      dt, tol);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, ConvGolden, ::testing::Values(DType::F64, DType::F32), testing::DTypeName());
@@ -178,7 +206,8 @@ TEST(Conv, DepthwiseFastPathAgreesWithABlockDiagonalDenseConv) {
   Tensor b = random_tensor({C}, 9);
   std::vector<double> wv = w.to_vector<double>(), dense(static_cast<size_t>(C * C * 9), 0.0);
   for (int64_t c = 0; c < C; ++c) {
-    for (int64_t t = 0; t < 9; ++t) dense[static_cast<size_t>((c * C + c) * 9 + t)] = wv[static_cast<size_t>(c * 9 + t)];
+    for (int64_t t = 0; t < 9; ++t)
+      dense[static_cast<size_t>((c * C + c) * 9 + t)] = wv[static_cast<size_t>(c * 9 + t)];
   }
   Tensor wd = Tensor::from_vector(dense, {C, C, 3, 3});
   EXPECT_ALL_CLOSE(conv2d(x, w, b, {2, 1}, {1, 1}, C), conv2d(x, wd, b, {2, 1}, {1, 1}), 1e-12, 1e-12);
@@ -214,28 +243,22 @@ TEST(Conv, F32MatchesF64) {
   EXPECT_ALL_CLOSE(y32, y64, 1e-5, 1e-5);
 }
 
-// Expects fn to throw a vg::Error whose text contains every needle.
-template <class F>
-void expect_error(F&& fn, std::initializer_list<const char*> needles) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    for (const char* needle : needles) EXPECT_NE(what.find(needle), std::string::npos) << what;
-  }
-}
-
 TEST(Conv, RejectsBadArguments) {
   Tensor x = zeros({1, 4, 5, 5});
   Tensor w = zeros({6, 4, 3, 3});
   expect_error([&] { conv2d(zeros({4, 5}), w); }, {"[conv2d]", "rank 4", "f32[4,5]"});
   expect_error([&] { conv2d(x, zeros({6, 4, 3})); }, {"[conv2d]", "weight must have rank 4"});
   expect_error([&] { conv2d(x, zeros({6, 3, 3, 3})); }, {"[conv2d]", "expects 3 input channels", "[1,4,5,5]"});
-  expect_error([&] { conv2d(x, zeros({6, 2, 3, 3}), Tensor(), {1, 1}, {0, 0}, 3); },
-               {"[conv2d]", "not divisible by groups 3"});
-  expect_error([&] { conv2d(x, zeros({5, 2, 3, 3}), Tensor(), {1, 1}, {0, 0}, 2); },
-               {"[conv2d]", "output channels 5", "not divisible by groups 2"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({6, 2, 3, 3}), Tensor(), {1, 1}, {0, 0}, 3);
+      },
+      {"[conv2d]", "not divisible by groups 3"});
+  expect_error(
+      [&] {
+        conv2d(x, zeros({5, 2, 3, 3}), Tensor(), {1, 1}, {0, 0}, 2);
+      },
+      {"[conv2d]", "output channels 5", "not divisible by groups 2"});
   expect_error([&] { conv2d(x, w, Tensor(), {1, 1}, {0, 0}, 0); }, {"[conv2d]", "groups must be >= 1"});
   expect_error([&] { conv2d(x, w, zeros({5})); }, {"[conv2d]", "bias f32[5]"});
   expect_error([&] { conv2d(x, w, zeros({6, 1})); }, {"[conv2d]", "bias"});
@@ -250,8 +273,7 @@ TEST(Conv, RejectsBadArguments) {
   expect_error([&] { conv2d(zeros({1, 4, 0, 5}), w); }, {"[conv2d]", "empty spatial dim"});
 
   Tensor x5 = zeros({1, 3, 2, 8, 8});
-  expect_error([&] { conv3d(zeros({3, 8, 8}), zeros({4, 3, 1, 4, 4})); },
-               {"[conv3d]", "rank 5"});
+  expect_error([&] { conv3d(zeros({3, 8, 8}), zeros({4, 3, 1, 4, 4})); }, {"[conv3d]", "rank 5"});
   expect_error([&] { conv3d(x5, zeros({4, 3, 4, 4})); }, {"[conv3d]", "weight must have rank 5"});
   expect_error([&] { conv3d(x5, zeros({4, 3, 3, 4, 4})); }, {"[conv3d]", "kernel size 3 in spatial dim 0"});
   expect_error([&] { conv3d(x5, zeros({4, 3, 1, 4, 4}), Tensor(), {1, 0, 4}); }, {"[conv3d]", "stride"});

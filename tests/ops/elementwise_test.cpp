@@ -15,10 +15,24 @@ using testing::open_golden;
 
 const std::map<std::string, std::function<Tensor(const Tensor&)>>& unary_cases() {
   static const std::map<std::string, std::function<Tensor(const Tensor&)>> cases = {
-      {"neg", neg}, {"abs", abs}, {"square", square}, {"sqrt", sqrt}, {"rsqrt", rsqrt},
-      {"reciprocal", reciprocal}, {"exp", exp}, {"log", log}, {"sin", sin}, {"cos", cos},
-      {"tanh", tanh}, {"sigmoid", sigmoid}, {"silu", silu}, {"softplus", softplus}, {"relu", relu},
-      {"gelu", gelu}, {"gelu_tanh", gelu_tanh}, {"quick_gelu", quick_gelu},
+      {"neg", neg},
+      {"abs", abs},
+      {"square", square},
+      {"sqrt", sqrt},
+      {"rsqrt", rsqrt},
+      {"reciprocal", reciprocal},
+      {"exp", exp},
+      {"log", log},
+      {"sin", sin},
+      {"cos", cos},
+      {"tanh", tanh},
+      {"sigmoid", sigmoid},
+      {"silu", silu},
+      {"softplus", softplus},
+      {"relu", relu},
+      {"gelu", gelu},
+      {"gelu_tanh", gelu_tanh},
+      {"quick_gelu", quick_gelu},
       {"softcap", [](const Tensor& x) { return softcap(x, 2.5); }},
       {"pow", [](const Tensor& x) { return pow(x, 2.7); }},
       {"clamp", [](const Tensor& x) { return clamp(x, -0.5, 0.7); }},
@@ -33,7 +47,8 @@ class ElementwiseGolden : public ::testing::TestWithParam<DType> {};
 TEST_P(ElementwiseGolden, UnaryOpsMatchPyTorch) {
   io::SafetensorsFile g = open_golden("ops/elementwise.safetensors");
   for (const auto& [name, fn] : unary_cases()) {
-    check_golden_case(g, name, {"x"}, [&fn](const auto& in) { return fn(in[0]); }, GetParam());
+    check_golden_case(
+        g, name, {"x"}, [&fn](const auto& in) { return fn(in[0]); }, GetParam());
   }
 }
 
@@ -44,14 +59,17 @@ TEST_P(ElementwiseGolden, BinaryOpsBroadcastLikePyTorch) {
       {"sub", [](const Tensor& a, const Tensor& b) { return a - b; }},
       {"mul", [](const Tensor& a, const Tensor& b) { return a * b; }},
       {"div", [](const Tensor& a, const Tensor& b) { return a / b; }},
-      {"maximum", maximum}, {"minimum", minimum}, {"pow_tensor", [](const Tensor& a, const Tensor& b) { return pow(a, b); }},
+      {"maximum", maximum},
+      {"minimum", minimum},
+      {"pow_tensor", [](const Tensor& a, const Tensor& b) { return pow(a, b); }},
       {"maximum_ties", maximum},
   };
   for (const auto& [name, fn] : cases) {
-    check_golden_case(g, name, {"a", "b"}, [&fn](const auto& in) { return fn(in[0], in[1]); }, GetParam());
+    check_golden_case(
+        g, name, {"a", "b"}, [&fn](const auto& in) { return fn(in[0], in[1]); }, GetParam());
   }
-  check_golden_case(g, "where", {"cond", "a", "b"}, [](const auto& in) { return where(in[0], in[1], in[2]); },
-                    GetParam());
+  check_golden_case(
+      g, "where", {"cond", "a", "b"}, [](const auto& in) { return where(in[0], in[1], in[2]); }, GetParam());
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, ElementwiseGolden, ::testing::Values(DType::F64, DType::F32), testing::DTypeName());

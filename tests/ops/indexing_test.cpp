@@ -17,16 +17,30 @@ TEST_P(IndexingGolden, MatchesPyTorch) {
   const DType dt = GetParam();
   io::SafetensorsFile g = open_golden("ops/indexing.safetensors");
   Tensor ids = g.get("embedding.ids");
-  check_golden_case(g, "embedding", {"w"}, [&](const auto& in) { return embedding(in[0], ids); }, dt);
+  check_golden_case(
+      g, "embedding", {"w"}, [&](const auto& in) { return embedding(in[0], ids); }, dt);
   Tensor idx = g.get("index_select_dim1.idx");
-  check_golden_case(g, "index_select_dim1", {"x"}, [&](const auto& in) { return index_select(in[0], 1, idx); }, dt);
-  check_golden_case(g, "concat_dim1", {"a", "b"}, [](const auto& in) { return concat({in[0], in[1]}, 1); }, dt);
-  check_golden_case(g, "flip_dims02", {"x"}, [](const auto& in) { return flip(in[0], {0, 2}); }, dt);
+  check_golden_case(
+      g, "index_select_dim1", {"x"}, [&](const auto& in) { return index_select(in[0], 1, idx); }, dt);
+  check_golden_case(
+      g, "concat_dim1", {"a", "b"},
+      [](const auto& in) {
+        return concat({in[0], in[1]}, 1);
+      },
+      dt);
+  check_golden_case(
+      g, "flip_dims02", {"x"},
+      [](const auto& in) {
+        return flip(in[0], {0, 2});
+      },
+      dt);
   Tensor gidx = g.get("gather_dim1.idx");
-  check_golden_case(g, "gather_dim1", {"x"}, [&](const auto& in) { return gather(in[0], 1, gidx); }, dt);
-  check_golden_case(g, "topk3", {"x"}, [](const auto& in) { return topk(in[0], 3).first; }, dt);
-  check_golden_case(g, "topk2_smallest_dim0", {"x"}, [](const auto& in) { return topk(in[0], 2, 0, false).first; },
-                    dt);
+  check_golden_case(
+      g, "gather_dim1", {"x"}, [&](const auto& in) { return gather(in[0], 1, gidx); }, dt);
+  check_golden_case(
+      g, "topk3", {"x"}, [](const auto& in) { return topk(in[0], 3).first; }, dt);
+  check_golden_case(
+      g, "topk2_smallest_dim0", {"x"}, [](const auto& in) { return topk(in[0], 2, 0, false).first; }, dt);
   Tensor x = g.get("topk3.x").to(dt);
   EXPECT_EQ(topk(x, 3).second.to_vector<int64_t>(), g.get("topk3.idx").to_vector<int64_t>());
   EXPECT_EQ(topk(x, 2, 0, false).second.to_vector<int64_t>(), g.get("topk2_smallest_dim0.idx").to_vector<int64_t>());

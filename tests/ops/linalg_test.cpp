@@ -15,10 +15,13 @@ TEST_P(LinalgGolden, MatchesPyTorch) {
   const DType dt = GetParam();
   io::SafetensorsFile g = open_golden("ops/linalg.safetensors");
   for (const char* name : {"matmul_broadcast_rhs", "matmul_batch_broadcast", "matmul_vec_mat", "matmul_mat_vec"}) {
-    check_golden_case(g, name, {"a", "b"}, [](const auto& in) { return matmul(in[0], in[1]); }, dt);
+    check_golden_case(
+        g, name, {"a", "b"}, [](const auto& in) { return matmul(in[0], in[1]); }, dt);
   }
-  check_golden_case(g, "linear_bias", {"x", "w", "b"}, [](const auto& in) { return linear(in[0], in[1], in[2]); }, dt);
-  check_golden_case(g, "linear_nobias", {"x", "w"}, [](const auto& in) { return linear(in[0], in[1]); }, dt);
+  check_golden_case(
+      g, "linear_bias", {"x", "w", "b"}, [](const auto& in) { return linear(in[0], in[1], in[2]); }, dt);
+  check_golden_case(
+      g, "linear_nobias", {"x", "w"}, [](const auto& in) { return linear(in[0], in[1]); }, dt);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, LinalgGolden, ::testing::Values(DType::F64, DType::F32), testing::DTypeName());

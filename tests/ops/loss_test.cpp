@@ -19,15 +19,24 @@ TEST_P(LossGolden, MatchesPyTorch) {
   for (int64_t chunk : {3, 4, 4096}) {  // chunk sizes that do and do not divide the vocabulary of 11
     SCOPED_TRACE("vocab_chunk " + std::to_string(chunk));
     Tensor labels = g.get("ce_softcap_mean.labels");
-    check_golden_case(g, "ce_softcap_mean", {"h", "w"}, [&](const auto& in) {
-      return softcap_cross_entropy(in[0], in[1], labels, {3.0, -100, Reduction::Mean, chunk});
-    }, dt);
-    check_golden_case(g, "ce_plain_sum", {"h", "w"}, [&](const auto& in) {
-      return softcap_cross_entropy(in[0], in[1], labels, {0.0, -100, Reduction::Sum, chunk});
-    }, dt);
-    check_golden_case(g, "ce_softcap_none", {"h", "w"}, [&](const auto& in) {
-      return softcap_cross_entropy(in[0], in[1], labels, {3.0, -100, Reduction::None, chunk});
-    }, dt);
+    check_golden_case(
+        g, "ce_softcap_mean", {"h", "w"},
+        [&](const auto& in) {
+          return softcap_cross_entropy(in[0], in[1], labels, {3.0, -100, Reduction::Mean, chunk});
+        },
+        dt);
+    check_golden_case(
+        g, "ce_plain_sum", {"h", "w"},
+        [&](const auto& in) {
+          return softcap_cross_entropy(in[0], in[1], labels, {0.0, -100, Reduction::Sum, chunk});
+        },
+        dt);
+    check_golden_case(
+        g, "ce_softcap_none", {"h", "w"},
+        [&](const auto& in) {
+          return softcap_cross_entropy(in[0], in[1], labels, {3.0, -100, Reduction::None, chunk});
+        },
+        dt);
   }
 }
 

@@ -14,15 +14,20 @@ class NnGolden : public ::testing::TestWithParam<DType> {};
 TEST_P(NnGolden, MatchesPyTorch) {
   const DType dt = GetParam();
   io::SafetensorsFile g = open_golden("ops/nn.safetensors");
-  check_golden_case(g, "softmax_last", {"x"}, [](const auto& in) { return softmax(in[0], -1); }, dt);
-  check_golden_case(g, "softmax_dim1", {"x"}, [](const auto& in) { return softmax(in[0], 1); }, dt);
-  check_golden_case(g, "log_softmax_last", {"x"}, [](const auto& in) { return log_softmax(in[0], -1); }, dt);
-  check_golden_case(g, "layer_norm", {"x", "w", "b"},
-                    [](const auto& in) { return layer_norm(in[0], in[1], in[2], 1e-5); }, dt);
-  check_golden_case(g, "layer_norm_plain", {"x"},
-                    [](const auto& in) { return layer_norm(in[0], Tensor(), Tensor(), 1e-5); }, dt);
-  check_golden_case(g, "rms_norm", {"x", "w"}, [](const auto& in) { return rms_norm(in[0], in[1], 1e-6); }, dt);
-  check_golden_case(g, "rms_norm_plain", {"x"}, [](const auto& in) { return rms_norm(in[0], Tensor(), 1e-6); }, dt);
+  check_golden_case(
+      g, "softmax_last", {"x"}, [](const auto& in) { return softmax(in[0], -1); }, dt);
+  check_golden_case(
+      g, "softmax_dim1", {"x"}, [](const auto& in) { return softmax(in[0], 1); }, dt);
+  check_golden_case(
+      g, "log_softmax_last", {"x"}, [](const auto& in) { return log_softmax(in[0], -1); }, dt);
+  check_golden_case(
+      g, "layer_norm", {"x", "w", "b"}, [](const auto& in) { return layer_norm(in[0], in[1], in[2], 1e-5); }, dt);
+  check_golden_case(
+      g, "layer_norm_plain", {"x"}, [](const auto& in) { return layer_norm(in[0], Tensor(), Tensor(), 1e-5); }, dt);
+  check_golden_case(
+      g, "rms_norm", {"x", "w"}, [](const auto& in) { return rms_norm(in[0], in[1], 1e-6); }, dt);
+  check_golden_case(
+      g, "rms_norm_plain", {"x"}, [](const auto& in) { return rms_norm(in[0], Tensor(), 1e-6); }, dt);
 }
 
 INSTANTIATE_TEST_SUITE_P(Dtypes, NnGolden, ::testing::Values(DType::F64, DType::F32), testing::DTypeName());

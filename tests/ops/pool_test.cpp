@@ -11,6 +11,7 @@ namespace vg {
 namespace {
 
 using testing::check_golden_case;
+using testing::expect_error;
 using testing::open_golden;
 using testing::random_tensor;
 using testing::Tolerance;
@@ -35,7 +36,8 @@ TEST_P(PoolGolden, MatchesPyTorch) {
   pool("avg_pool_ceil_drop", {2, 3}, {4, 3}, {1, 1}, true, true);
   pool("avg_pool_unbatched_rect", {2, 3}, {1, 2}, {1, 0}, false, true);
   auto adaptive = [&](const char* name, std::array<int64_t, 2> out) {
-    check_golden_case(g, name, {"x"}, [=](const auto& in) { return adaptive_avg_pool2d(in[0], out); }, dt, tol);
+    check_golden_case(
+        g, name, {"x"}, [=](const auto& in) { return adaptive_avg_pool2d(in[0], out); }, dt, tol);
   };
   adaptive("adaptive_14_12", {12, 12});
   adaptive("adaptive_14_7", {7, 7});
@@ -99,17 +101,6 @@ TEST(Pool, NonContiguousInputAndF32) {
   EXPECT_ALL_CLOSE(avg_pool2d(x, {3, 2}, {2, 1}, {1, 1}, true, false),
                    avg_pool2d(x.contiguous(), {3, 2}, {2, 1}, {1, 1}, true, false), 0, 0);
   EXPECT_ALL_CLOSE(adaptive_avg_pool2d(x.to(DType::F32), {4, 3}), adaptive_avg_pool2d(x, {4, 3}), 1e-6, 1e-6);
-}
-
-template <class F>
-void expect_error(F&& fn, std::initializer_list<const char*> needles) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an error";
-  } catch (const Error& e) {
-    const std::string what = e.what();
-    for (const char* needle : needles) EXPECT_NE(what.find(needle), std::string::npos) << what;
-  }
 }
 
 TEST(Pool, RejectsBadArguments) {

@@ -14,17 +14,32 @@ class ReduceGolden : public ::testing::TestWithParam<DType> {};
 TEST_P(ReduceGolden, MatchesPyTorch) {
   const DType dt = GetParam();
   io::SafetensorsFile g = open_golden("ops/reduce.safetensors");
-  check_golden_case(g, "sum_dim1", {"x"}, [](const auto& in) { return sum(in[0], 1); }, dt);
-  check_golden_case(g, "sum_dims02_keep", {"x"}, [](const auto& in) { return sum(in[0], {0, 2}, true); }, dt);
-  check_golden_case(g, "sum_all", {"x"}, [](const auto& in) { return sum(in[0]); }, dt);
-  check_golden_case(g, "mean_dim2", {"x"}, [](const auto& in) { return mean(in[0], 2); }, dt);
-  check_golden_case(g, "mean_all", {"x"}, [](const auto& in) { return mean(in[0]); }, dt);
-  check_golden_case(g, "max_dim1", {"x"}, [](const auto& in) { return max(in[0], 1); }, dt);
-  check_golden_case(g, "min_dim0_keep", {"x"}, [](const auto& in) { return min(in[0], 0, true); }, dt);
-  check_golden_case(g, "var_dim2", {"x"}, [](const auto& in) { return var(in[0], 2); }, dt);
-  check_golden_case(g, "var_dim1_pop", {"x"}, [](const auto& in) { return var(in[0], 1, 0); }, dt);
-  check_golden_case(g, "std_dim2", {"x"}, [](const auto& in) { return stddev(in[0], 2); }, dt);
-  check_golden_case(g, "logsumexp_dim1", {"x"}, [](const auto& in) { return logsumexp(mul(in[0], 10.0), 1); }, dt);
+  check_golden_case(
+      g, "sum_dim1", {"x"}, [](const auto& in) { return sum(in[0], 1); }, dt);
+  check_golden_case(
+      g, "sum_dims02_keep", {"x"},
+      [](const auto& in) {
+        return sum(in[0], {0, 2}, true);
+      },
+      dt);
+  check_golden_case(
+      g, "sum_all", {"x"}, [](const auto& in) { return sum(in[0]); }, dt);
+  check_golden_case(
+      g, "mean_dim2", {"x"}, [](const auto& in) { return mean(in[0], 2); }, dt);
+  check_golden_case(
+      g, "mean_all", {"x"}, [](const auto& in) { return mean(in[0]); }, dt);
+  check_golden_case(
+      g, "max_dim1", {"x"}, [](const auto& in) { return max(in[0], 1); }, dt);
+  check_golden_case(
+      g, "min_dim0_keep", {"x"}, [](const auto& in) { return min(in[0], 0, true); }, dt);
+  check_golden_case(
+      g, "var_dim2", {"x"}, [](const auto& in) { return var(in[0], 2); }, dt);
+  check_golden_case(
+      g, "var_dim1_pop", {"x"}, [](const auto& in) { return var(in[0], 1, 0); }, dt);
+  check_golden_case(
+      g, "std_dim2", {"x"}, [](const auto& in) { return stddev(in[0], 2); }, dt);
+  check_golden_case(
+      g, "logsumexp_dim1", {"x"}, [](const auto& in) { return logsumexp(mul(in[0], 10.0), 1); }, dt);
   Tensor x = g.get("max_dim1.x").to(dt);
   EXPECT_EQ(max_with_indices(x, 1).second.to_vector<int64_t>(), g.get("max_dim1.idx").to_vector<int64_t>());
 }

@@ -12,6 +12,7 @@ namespace vg {
 namespace {
 
 using testing::check_golden_case;
+using testing::expect_error;
 using testing::open_golden;
 using testing::random_tensor;
 
@@ -114,34 +115,24 @@ TEST(Rope, AcceptsViewsAndBroadcastTables) {
   EXPECT_ALL_CLOSE(y.transpose(1, 2), apply_rope(base, cv.squeeze(1), sv.squeeze(1)), 0, 0);
 }
 
-void expect_error(const std::function<void()>& f, const std::string& component, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "no error; expected one mentioning '" << fragment << "'";
-  } catch (const Error& e) {
-    EXPECT_EQ(e.component(), component) << e.what();
-    EXPECT_NE(e.message().find(fragment), std::string::npos) << e.what();
-  }
-}
-
 TEST(Rope, RejectsBadArguments) {
   Tensor x = zeros({2, 3, 4, 8}), c = zeros({4, 8}), s = zeros({4, 8});
-  expect_error([&] { apply_rope(zeros({2, 3, 4, 7}), zeros({4, 7}), zeros({4, 7})); }, "apply_rope", "even");
-  expect_error([&] { apply_rope(x, zeros({4, 8}), zeros({4, 1, 8})); }, "apply_rope", "same shape");
-  expect_error([&] { apply_rope(x, zeros({5, 8}), zeros({5, 8})); }, "apply_rope", "do not broadcast");
-  expect_error([&] { apply_rope(x, zeros({4, 6}), zeros({4, 6})); }, "apply_rope", "must end in the head dim");
-  expect_error([&] { apply_rope(x, zeros({1, 2, 3, 4, 8}), zeros({1, 2, 3, 4, 8})); }, "apply_rope", "rank");
-  expect_error([&] { apply_rope(x, c.to(DType::F64), s.to(DType::F64)); }, "apply_rope", "dtype mismatch");
-  expect_error([&] { apply_rope(x.to(DType::I32), c.to(DType::I32), s.to(DType::I32)); }, "apply_rope", "floating");
-  expect_error([&] { apply_rope(x, Tensor(), s); }, "apply_rope", "undefined");
+  expect_error([&] { apply_rope(zeros({2, 3, 4, 7}), zeros({4, 7}), zeros({4, 7})); }, {"[apply_rope]", "even"});
+  expect_error([&] { apply_rope(x, zeros({4, 8}), zeros({4, 1, 8})); }, {"[apply_rope]", "same shape"});
+  expect_error([&] { apply_rope(x, zeros({5, 8}), zeros({5, 8})); }, {"[apply_rope]", "do not broadcast"});
+  expect_error([&] { apply_rope(x, zeros({4, 6}), zeros({4, 6})); }, {"[apply_rope]", "must end in the head dim"});
+  expect_error([&] { apply_rope(x, zeros({1, 2, 3, 4, 8}), zeros({1, 2, 3, 4, 8})); }, {"[apply_rope]", "rank"});
+  expect_error([&] { apply_rope(x, c.to(DType::F64), s.to(DType::F64)); }, {"[apply_rope]", "dtype mismatch"});
+  expect_error([&] { apply_rope(x.to(DType::I32), c.to(DType::I32), s.to(DType::I32)); }, {"[apply_rope]", "floating"});
+  expect_error([&] { apply_rope(x, Tensor(), s); }, {"[apply_rope]", "undefined"});
   Tensor pos = arange(4);
-  expect_error([&] { rope_tables(pos, 7, 1e4); }, "rope_tables", "even");
-  expect_error([&] { rope_tables(pos, 0, 1e4); }, "rope_tables", "positive");
-  expect_error([&] { rope_tables(pos, 8, 0.0); }, "rope_tables", "theta");
-  expect_error([&] { rope_tables(pos, 8, -1e4); }, "rope_tables", "theta");
-  expect_error([&] { rope_tables(pos.to(DType::F32), 8, 1e4); }, "rope_tables", "i32 or i64");
-  expect_error([&] { rope_tables(pos.reshape({2, 2}), 8, 1e4); }, "rope_tables", "rank 1");
-  expect_error([&] { rope_tables(pos, 8, 1e4, DType::I64); }, "rope_tables", "floating");
+  expect_error([&] { rope_tables(pos, 7, 1e4); }, {"[rope_tables]", "even"});
+  expect_error([&] { rope_tables(pos, 0, 1e4); }, {"[rope_tables]", "positive"});
+  expect_error([&] { rope_tables(pos, 8, 0.0); }, {"[rope_tables]", "theta"});
+  expect_error([&] { rope_tables(pos, 8, -1e4); }, {"[rope_tables]", "theta"});
+  expect_error([&] { rope_tables(pos.to(DType::F32), 8, 1e4); }, {"[rope_tables]", "i32 or i64"});
+  expect_error([&] { rope_tables(pos.reshape({2, 2}), 8, 1e4); }, {"[rope_tables]", "rank 1"});
+  expect_error([&] { rope_tables(pos, 8, 1e4, DType::I64); }, {"[rope_tables]", "floating"});
 }
 
 }  // namespace

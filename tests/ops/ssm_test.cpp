@@ -13,6 +13,7 @@ namespace vg {
 namespace {
 
 using testing::check_golden_case;
+using testing::expect_error;
 using testing::open_golden;
 using testing::random_tensor;
 using testing::Tolerance;
@@ -174,41 +175,61 @@ TEST(SelectiveScan, HandlesEmptyExtents) {
 
 TEST(SelectiveScan, RejectsBadArguments) {
   Tensor u = zeros({2, 4, 5}), A = zeros({4, 3}), BC = zeros({2, 3, 5});
-  auto expect_error = [](const std::function<void()>& f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.component(), "selective_scan") << e.what();
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  expect_error([&] { selective_scan(zeros({4, 5}), zeros({4, 5}), A, BC, BC); }, "u [B, D, L]");
-  expect_error([&] { selective_scan(u, zeros({2, 4, 6}), A, BC, BC); }, "delta f32[2,4,6]");
-  expect_error([&] { selective_scan(u, u, zeros({3, 3}), BC, BC); }, "A must be [D, N] with D = 4");
-  expect_error([&] { selective_scan(u, u, zeros({4}), BC, BC); }, "A must be [D, N]");
-  expect_error([&] { selective_scan(u, u, A, zeros({2, 2, 5}), BC); }, "B f32[2,2,5]");
-  expect_error([&] { selective_scan(u, u, A, zeros({2, 3, 6}), BC); }, "does not match");
-  expect_error([&] { selective_scan(u, u, A, zeros({1, 3, 5}), BC); }, "does not match");
-  expect_error([&] { selective_scan(u, u, A, zeros({3, 5}), BC); }, "B must be [B, N, L] or [B, G, N, L]");
+
+  expect_error([&] { selective_scan(zeros({4, 5}), zeros({4, 5}), A, BC, BC); }, {"[selective_scan]", "u [B, D, L]"});
+  expect_error([&] { selective_scan(u, zeros({2, 4, 6}), A, BC, BC); }, {"[selective_scan]", "delta f32[2,4,6]"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, zeros({3, 3}), BC, BC);
+      },
+      {"[selective_scan]", "A must be [D, N] with D = 4"});
+  expect_error([&] { selective_scan(u, u, zeros({4}), BC, BC); }, {"[selective_scan]", "A must be [D, N]"});
+  expect_error([&] { selective_scan(u, u, A, zeros({2, 2, 5}), BC); }, {"[selective_scan]", "B f32[2,2,5]"});
+  expect_error([&] { selective_scan(u, u, A, zeros({2, 3, 6}), BC); }, {"[selective_scan]", "does not match"});
+  expect_error([&] { selective_scan(u, u, A, zeros({1, 3, 5}), BC); }, {"[selective_scan]", "does not match"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, A, zeros({3, 5}), BC);
+      },
+      {"[selective_scan]", "B must be [B, N, L] or [B, G, N, L]"});
   expect_error(
       [&] {
         selective_scan(u, u, A, zeros({2, 3, 3, 5}), zeros({2, 3, 3, 5}));
       },
-      "3 groups, which do not divide the 4 channels");
-  expect_error([&] { selective_scan(u, u, A, zeros({2, 0, 3, 5}), zeros({2, 0, 3, 5})); }, "0 groups");
-  expect_error([&] { selective_scan(u, u, A, zeros({2, 2, 3, 5}), BC); }, "must have the same groups");
-  expect_error([&] { selective_scan(u, u, A, BC, BC, zeros({3})); }, "D_skip must be [4]");
-  expect_error([&] { selective_scan(u, u, A, BC, BC, Tensor(), zeros({2, 4, 4})); }, "z f32[2,4,4]");
-  expect_error([&] { selective_scan(u, u, A, BC, BC, Tensor(), Tensor(), zeros({4, 1})); }, "delta_bias must be [4]");
-  expect_error([&] { selective_scan(u, u, zeros({4, 3}, DType::F64), BC, BC); }, "dtype mismatch");
-  expect_error([&] { selective_scan(u, u, A, BC, BC, ones({4}, DType::F64)); }, "dtype mismatch");
+      {"[selective_scan]", "3 groups, which do not divide the 4 channels"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, A, zeros({2, 0, 3, 5}), zeros({2, 0, 3, 5}));
+      },
+      {"[selective_scan]", "0 groups"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, A, zeros({2, 2, 3, 5}), BC);
+      },
+      {"[selective_scan]", "must have the same groups"});
+  expect_error([&] { selective_scan(u, u, A, BC, BC, zeros({3})); }, {"[selective_scan]", "D_skip must be [4]"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, A, BC, BC, Tensor(), zeros({2, 4, 4}));
+      },
+      {"[selective_scan]", "z f32[2,4,4]"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, A, BC, BC, Tensor(), Tensor(), zeros({4, 1}));
+      },
+      {"[selective_scan]", "delta_bias must be [4]"});
+  expect_error(
+      [&] {
+        selective_scan(u, u, zeros({4, 3}, DType::F64), BC, BC);
+      },
+      {"[selective_scan]", "dtype mismatch"});
+  expect_error([&] { selective_scan(u, u, A, BC, BC, ones({4}, DType::F64)); }, {"[selective_scan]", "dtype mismatch"});
   expect_error(
       [&] {
         selective_scan(zeros({2, 4, 5}, DType::I32), zeros({2, 4, 5}, DType::I32), A, BC, BC);
       },
-      "floating");
-  expect_error([&] { selective_scan(u, Tensor(), A, BC, BC); }, "undefined");
+      {"[selective_scan]", "floating"});
+  expect_error([&] { selective_scan(u, Tensor(), A, BC, BC); }, {"[selective_scan]", "undefined"});
 }
 
 // ---- causal_conv1d ----
@@ -240,22 +261,14 @@ TEST(CausalConv1d, AcceptsViewsAndF32) {
 
 TEST(CausalConv1d, RejectsBadArguments) {
   Tensor x = zeros({2, 3, 5});
-  auto expect_error = [](const std::function<void()>& f, const std::string& needle) {
-    try {
-      f();
-      ADD_FAILURE() << "no error; expected one mentioning '" << needle << "'";
-    } catch (const Error& e) {
-      EXPECT_EQ(e.component(), "causal_conv1d") << e.what();
-      EXPECT_NE(std::string(e.what()).find(needle), std::string::npos) << e.what();
-    }
-  };
-  expect_error([&] { causal_conv1d(zeros({3, 5}), zeros({3, 4})); }, "x [B, D, L]");
-  expect_error([&] { causal_conv1d(x, zeros({2, 4})); }, "weight must be [D, W] with D = 3");
-  expect_error([&] { causal_conv1d(x, zeros({3, 1, 4})); }, "squeeze nn.Conv1d");
-  expect_error([&] { causal_conv1d(x, zeros({3, 0})); }, "W >= 1");
-  expect_error([&] { causal_conv1d(x, zeros({3, 4}), zeros({4})); }, "bias must be [3]");
-  expect_error([&] { causal_conv1d(x, zeros({3, 4}, DType::F64)); }, "dtype mismatch");
-  expect_error([&] { causal_conv1d(x, Tensor()); }, "undefined");
+
+  expect_error([&] { causal_conv1d(zeros({3, 5}), zeros({3, 4})); }, {"[causal_conv1d]", "x [B, D, L]"});
+  expect_error([&] { causal_conv1d(x, zeros({2, 4})); }, {"[causal_conv1d]", "weight must be [D, W] with D = 3"});
+  expect_error([&] { causal_conv1d(x, zeros({3, 1, 4})); }, {"[causal_conv1d]", "squeeze nn.Conv1d"});
+  expect_error([&] { causal_conv1d(x, zeros({3, 0})); }, {"[causal_conv1d]", "W >= 1"});
+  expect_error([&] { causal_conv1d(x, zeros({3, 4}), zeros({4})); }, {"[causal_conv1d]", "bias must be [3]"});
+  expect_error([&] { causal_conv1d(x, zeros({3, 4}, DType::F64)); }, {"[causal_conv1d]", "dtype mismatch"});
+  expect_error([&] { causal_conv1d(x, Tensor()); }, {"[causal_conv1d]", "undefined"});
 }
 
 }  // namespace

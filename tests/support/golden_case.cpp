@@ -2,9 +2,7 @@
 
 namespace vg::testing {
 
-Tolerance tolerance_for(DType dtype) {
-  return dtype == DType::F64 ? Tolerance{1e-10, 1e-12} : Tolerance{2e-5, 2e-6};
-}
+Tolerance tolerance_for(DType dtype) { return dtype == DType::F64 ? Tolerance{1e-10, 1e-12} : Tolerance{2e-5, 2e-6}; }
 
 void check_golden_case(const io::SafetensorsFile& golden, const std::string& case_name,
                        const std::vector<std::string>& input_names, const TensorFn& op, DType dtype, Tolerance tol) {

@@ -21,8 +21,7 @@ Tolerance tolerance_for(DType dtype);
 
 // Runs op(inputs) and compares its output and input gradients with the golden case.
 void check_golden_case(const io::SafetensorsFile& golden, const std::string& case_name,
-                       const std::vector<std::string>& input_names, const TensorFn& op, DType dtype,
-                       Tolerance tol);
+                       const std::vector<std::string>& input_names, const TensorFn& op, DType dtype, Tolerance tol);
 inline void check_golden_case(const io::SafetensorsFile& golden, const std::string& case_name,
                               const std::vector<std::string>& input_names, const TensorFn& op, DType dtype) {
   check_golden_case(golden, case_name, input_names, op, dtype, tolerance_for(dtype));

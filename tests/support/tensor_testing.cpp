@@ -27,10 +27,10 @@ namespace vg::testing {
     }
   }
   if (bad == 0) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << bad << " of " << a.size() << " elements differ (rtol " << rtol
-                                       << ", atol " << atol << "); worst at flat index " << worst << ": "
-                                       << a[worst] << " vs expected " << e[worst] << " (diff "
-                                       << std::abs(a[worst] - e[worst]) << ")";
+  return ::testing::AssertionFailure() << bad << " of " << a.size() << " elements differ (rtol " << rtol << ", atol "
+                                       << atol << "); worst at flat index " << worst << ": " << a[worst]
+                                       << " vs expected " << e[worst] << " (diff " << std::abs(a[worst] - e[worst])
+                                       << ")";
 }
 
 Tensor random_tensor(const Shape& shape, uint64_t seed, DType dtype, double margin) {
@@ -120,6 +120,18 @@ double& element(const Tensor& leaf, int64_t i) { return leaf.data<double>()[i]; 
   }
   if (failed == 0) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << failed << " gradient elements differ:\n" << failures.str();
+}
+
+void expect_error(const std::function<void()>& fn, std::initializer_list<std::string> fragments) {
+  std::string first = fragments.size() > 0 ? *fragments.begin() : std::string();
+  try {
+    fn();
+    ADD_FAILURE() << "no error; expected one mentioning '" << first << "'";
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    for (const std::string& f : fragments)
+      EXPECT_NE(what.find(f), std::string::npos) << "'" << f << "' not in: " << what;
+  }
 }
 
 std::string test_data_path(const std::string& relative) { return std::string(VG_TEST_DATA_DIR) + "/" + relative; }

@@ -52,9 +52,15 @@ std::string format_markdown(const std::vector<BenchResult>& results) {
 std::string format_json(const std::vector<BenchResult>& results, const std::string& context_json) {
   nlohmann::json rows = nlohmann::json::array();
   for (const BenchResult& r : results) {
-    rows.push_back({{"op", r.op}, {"shape", r.shape}, {"dtype", r.dtype}, {"runs", r.repeats},
-                    {"mean_ms", r.mean_ms}, {"stddev_ms", r.stddev_ms}, {"min_ms", r.min_ms},
-                    {"rate", r.rate}, {"unit", r.unit}});
+    rows.push_back({{"op", r.op},
+                    {"shape", r.shape},
+                    {"dtype", r.dtype},
+                    {"runs", r.repeats},
+                    {"mean_ms", r.mean_ms},
+                    {"stddev_ms", r.stddev_ms},
+                    {"min_ms", r.min_ms},
+                    {"rate", r.rate},
+                    {"unit", r.unit}});
   }
   nlohmann::json doc = {{"context", nlohmann::json::parse(context_json)}, {"results", rows}};
   return doc.dump(2) + "\n";

@@ -10,14 +10,14 @@ namespace vg::cli {
 
 struct BenchResult {
   std::string op;
-  std::string shape;      // human-readable problem size
+  std::string shape;  // human-readable problem size
   std::string dtype;
   int repeats = 0;
   double mean_ms = 0.0;
   double stddev_ms = 0.0;
   double min_ms = 0.0;
-  double rate = 0.0;      // work per second in `unit`
-  std::string unit;       // "GFLOP/s" or "GB/s"
+  double rate = 0.0;  // work per second in `unit`
+  std::string unit;   // "GFLOP/s" or "GB/s"
 };
 
 struct BenchSettings {

@@ -35,8 +35,8 @@ std::string dims(std::initializer_list<int64_t> v) {
 void bench_matmul(const OpsBenchOptions& o, DType dt, std::vector<BenchResult>& out) {
   // (M, K, N): square products, then Gemma 3n E2B shapes (a 128-token prefill through the FFN
   // up-projection, and one decode token through q_proj).
-  std::vector<std::array<int64_t, 3>> sizes = {{256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024},
-                                               {128, 2048, 8192}, {1, 2048, 2048}};
+  std::vector<std::array<int64_t, 3>> sizes = {
+      {256, 256, 256}, {512, 512, 512}, {1024, 1024, 1024}, {128, 2048, 8192}, {1, 2048, 2048}};
   if (o.quick) sizes = {{256, 256, 256}, {128, 2048, 2048}};
   for (auto [m, k, n] : sizes) {
     Tensor a = randn({m, k}, dt), b = randn({k, n}, dt);
@@ -71,9 +71,7 @@ void bench_attention(const OpsBenchOptions& o, DType dt, std::vector<BenchResult
       v.set_requires_grad();
       Tensor g = randn({1, hq, c.len, d}, dt);
       out.push_back(time_case(name + " fwd+bwd", dims({1, hq, c.len, d}), dtype_name(dt), 3.5 * fwd_flops, "GFLOP/s",
-                              o.settings, [&] {
-                                scaled_dot_product_attention(q, k, v, opts).backward(g);
-                              }));
+                              o.settings, [&] { scaled_dot_product_attention(q, k, v, opts).backward(g); }));
     } else {
       NoGradGuard no_grad;
       out.push_back(time_case(name, dims({1, hq, c.len, d}), dtype_name(dt), fwd_flops, "GFLOP/s", o.settings,
@@ -88,8 +86,8 @@ void bench_rms_norm(const OpsBenchOptions& o, DType dt, std::vector<BenchResult>
   for (int64_t r : rows) {
     Tensor x = randn({r, n}, dt), w = randn({n}, dt);
     const double bytes = static_cast<double>(dtype_size(dt)) * (2.0 * r * n + n);
-    out.push_back(time_case("rms_norm", dims({r, n}), dtype_name(dt), bytes, "GB/s", o.settings,
-                            [&] { rms_norm(x, w, 1e-6); }));
+    out.push_back(
+        time_case("rms_norm", dims({r, n}), dtype_name(dt), bytes, "GB/s", o.settings, [&] { rms_norm(x, w, 1e-6); }));
   }
 }
 
@@ -112,10 +110,9 @@ void bench_selective_scan(const OpsBenchOptions& o, DType dt, std::vector<BenchR
       u.set_requires_grad();
       delta.set_requires_grad();
       Tensor g = randn({1, c.d, len}, dt);
-      out.push_back(time_case("selective_scan fwd+bwd", dims({1, c.d, len, n}), dtype_name(dt), 3.0 * flops,
-                              "GFLOP/s", o.settings, [&] {
-                                selective_scan(u, delta, a, bm, cm, dskip, z, bias, true).backward(g);
-                              }));
+      out.push_back(time_case("selective_scan fwd+bwd", dims({1, c.d, len, n}), dtype_name(dt), 3.0 * flops, "GFLOP/s",
+                              o.settings,
+                              [&] { selective_scan(u, delta, a, bm, cm, dskip, z, bias, true).backward(g); }));
     } else {
       NoGradGuard no_grad;
       out.push_back(time_case("selective_scan", dims({1, c.d, len, n}), dtype_name(dt), flops, "GFLOP/s", o.settings,
@@ -131,7 +128,9 @@ void run_ops_bench(const OpsBenchOptions& o) {
                o.quick ? "quick sizes" : "full sizes");
   std::vector<BenchResult> results;
   const std::vector<std::pair<std::string, void (*)(const OpsBenchOptions&, DType, std::vector<BenchResult>&)>>
-      families = {{"matmul", bench_matmul}, {"attention", bench_attention}, {"rms_norm", bench_rms_norm},
+      families = {{"matmul", bench_matmul},
+                  {"attention", bench_attention},
+                  {"rms_norm", bench_rms_norm},
                   {"selective_scan", bench_selective_scan}};
   for (const auto& [name, run] : families) {
     if (!o.filter.empty() && name.find(o.filter) == std::string::npos) continue;
@@ -143,9 +142,9 @@ void run_ops_bench(const OpsBenchOptions& o) {
   }
   std::printf("%s", format_markdown(results).c_str());
   if (!o.json_path.empty()) {
-    nlohmann::json context = {{"device", "cpu"}, {"threads", num_threads()}, {"blas", cpu::blas_name()},
-                              {"hardware_threads", std::thread::hardware_concurrency()},
-                              {"version", VG_VERSION}, {"quick", o.quick}};
+    nlohmann::json context = {{"device", "cpu"},          {"threads", num_threads()},
+                              {"blas", cpu::blas_name()}, {"hardware_threads", std::thread::hardware_concurrency()},
+                              {"version", VG_VERSION},    {"quick", o.quick}};
     io::write_file_atomically(o.json_path, format_json(results, context.dump()));
     std::fprintf(stderr, "wrote %s\n", o.json_path.c_str());
   }

@@ -34,8 +34,9 @@ void run_inspect(const InspectOptions& o) {
     }
   }
   if (o.json) {
-    nlohmann::json doc = {{"path", o.path},     {"files", ckpt.num_files()}, {"tensors", rows},
-                          {"parameters", total_params}, {"bytes", total_bytes}, {"parameters_by_dtype", params_by_dtype}};
+    nlohmann::json doc = {{"path", o.path},       {"files", ckpt.num_files()},
+                          {"tensors", rows},      {"parameters", total_params},
+                          {"bytes", total_bytes}, {"parameters_by_dtype", params_by_dtype}};
     std::printf("%s\n", doc.dump(2).c_str());
     return;
   }

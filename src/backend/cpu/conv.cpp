@@ -172,7 +172,8 @@ void depthwise_backward(const T* x, const T* w, const T* gy, const ConvGeometry&
           for_each_tap_row(g, taps[t], [&](int64_t orow, int64_t ibase, Range rw) {
             const T* grow = gyp + orow;
             if (gw) {
-              for (int64_t ow = rw.lo; ow < rw.hi; ++ow) lane[ow] += static_cast<double>(grow[ow]) * xp[ibase + ow * sw];
+              for (int64_t ow = rw.lo; ow < rw.hi; ++ow)
+                lane[ow] += static_cast<double>(grow[ow]) * xp[ibase + ow * sw];
             }
             if (gxp) {
               for (int64_t ow = rw.lo; ow < rw.hi; ++ow) gxp[ibase + ow * sw] += wv * grow[ow];

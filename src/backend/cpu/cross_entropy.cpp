@@ -125,8 +125,8 @@ void backward_typed(const Tensor& h, const Tensor& w, const std::vector<int64_t>
           capped_logits(hp, wp, d, r0, rows, v0, cols, s.softcap, z.data());
           logit_gradients(z.data(), r0, rows, v0, cols, labels, lp, sp, s.softcap);
           // gw[v0:v0+cols] (+)= dz^T [cols, rows] @ h[rows] [rows, d]
-          gemm<T>(true, false, cols, d, rows, T(1), z.data(), cols, hp + r0 * d, d, r0 == 0 ? T(0) : T(1),
-                  gwp + v0 * d, d);
+          gemm<T>(true, false, cols, d, rows, T(1), z.data(), cols, hp + r0 * d, d, r0 == 0 ? T(0) : T(1), gwp + v0 * d,
+                  d);
         }
       }
     });
@@ -137,17 +137,15 @@ void backward_typed(const Tensor& h, const Tensor& w, const std::vector<int64_t>
 
 void cross_entropy_forward(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels,
                            const CrossEntropyShape& shape, const Tensor& loss_rows, const Tensor& lse) {
-  dispatch_float(h.dtype(), "softcap_cross_entropy", [&](auto tag) {
-    forward_typed<decltype(tag)>(h, w, labels, shape, loss_rows, lse);
-  });
+  dispatch_float(h.dtype(), "softcap_cross_entropy",
+                 [&](auto tag) { forward_typed<decltype(tag)>(h, w, labels, shape, loss_rows, lse); });
 }
 
 void cross_entropy_backward(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels,
                             const CrossEntropyShape& shape, const Tensor& lse, const Tensor& row_scale,
                             const Tensor* gh, const Tensor* gw) {
-  dispatch_float(h.dtype(), "softcap_cross_entropy", [&](auto tag) {
-    backward_typed<decltype(tag)>(h, w, labels, shape, lse, row_scale, gh, gw);
-  });
+  dispatch_float(h.dtype(), "softcap_cross_entropy",
+                 [&](auto tag) { backward_typed<decltype(tag)>(h, w, labels, shape, lse, row_scale, gh, gw); });
 }
 
 }  // namespace vg::cpu

@@ -9,7 +9,7 @@
 namespace vg::cpu {
 
 struct CrossEntropyShape {
-  double softcap = 0.0;      // 0: none; else logits = cap * tanh(logits / cap)
+  double softcap = 0.0;  // 0: none; else logits = cap * tanh(logits / cap)
   int64_t vocab_chunk = 4096;
   int64_t ignore_index = -100;
 };

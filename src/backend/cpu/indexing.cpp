@@ -14,9 +14,12 @@ struct Geometry {
 Geometry geometry(const Shape& shape, int dim) {
   Geometry g;
   for (int d = 0; d < shape.rank(); ++d) {
-    if (d < dim) g.outer *= shape[d];
-    else if (d == dim) g.extent = shape[d];
-    else g.inner *= shape[d];
+    if (d < dim)
+      g.outer *= shape[d];
+    else if (d == dim)
+      g.extent = shape[d];
+    else
+      g.inner *= shape[d];
   }
   return g;
 }
@@ -28,8 +31,8 @@ void check_range(const char* op, int64_t value, int64_t extent) {
 }  // namespace
 
 std::vector<int64_t> read_indices(const Tensor& index) {
-  VG_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, "index",
-           "indices must be i32 or i64, got ", index.dtype());
+  VG_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, "index", "indices must be i32 or i64, got ",
+           index.dtype());
   VG_ASSERT(index.is_contiguous());
   std::vector<int64_t> out(static_cast<size_t>(index.numel()));
   if (index.dtype() == DType::I64) {
@@ -50,15 +53,14 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
   const size_t row_bytes = static_cast<size_t>(dtype_nbytes(x.dtype(), g.inner));
   const char* src = static_cast<const char*>(x.data_ptr());
   char* dst = static_cast<char*>(out.data_ptr());
-  parallel_for(g.outer * k, std::max<int64_t>(1, 65536 / static_cast<int64_t>(row_bytes + 1)),
-               [&](int64_t begin, int64_t end) {
-                 for (int64_t t = begin; t < end; ++t) {
-                   const int64_t o = t / k, j = t % k;
-                   std::memcpy(dst + static_cast<size_t>(t) * row_bytes,
-                               src + static_cast<size_t>(o * g.extent + idx[static_cast<size_t>(j)]) * row_bytes,
-                               row_bytes);
-                 }
-               });
+  parallel_for(
+      g.outer * k, std::max<int64_t>(1, 65536 / static_cast<int64_t>(row_bytes + 1)), [&](int64_t begin, int64_t end) {
+        for (int64_t t = begin; t < end; ++t) {
+          const int64_t o = t / k, j = t % k;
+          std::memcpy(dst + static_cast<size_t>(t) * row_bytes,
+                      src + static_cast<size_t>(o * g.extent + idx[static_cast<size_t>(j)]) * row_bytes, row_bytes);
+        }
+      });
 }
 
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {

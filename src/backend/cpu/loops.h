@@ -101,8 +101,7 @@ void dispatch_float(DType dtype, const char* op, F&& f) {
   switch (dtype) {
     case DType::F32: f(float{}); return;
     case DType::F64: f(double{}); return;
-    default:
-      throw Error(op, str("dtype ", dtype, " is not supported on the cpu (use f32 or f64; cast with .to())"));
+    default: throw Error(op, str("dtype ", dtype, " is not supported on the cpu (use f32 or f64; cast with .to())"));
   }
 }
 

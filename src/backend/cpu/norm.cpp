@@ -208,9 +208,8 @@ void rms_norm_backward(const Tensor& x, const Tensor* w, const Tensor& rstd, con
       }
     });
     if (gw) {
-      column_sums<T>(rows, n, gw->data<T>(), [&](int64_t r, int64_t c) {
-        return static_cast<double>(gp[r * n + c]) * xp[r * n + c] * rp[r];
-      });
+      column_sums<T>(rows, n, gw->data<T>(),
+                     [&](int64_t r, int64_t c) { return static_cast<double>(gp[r * n + c]) * xp[r * n + c] * rp[r]; });
     }
   });
 }

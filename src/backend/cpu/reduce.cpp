@@ -17,9 +17,12 @@ Geometry geometry(const Tensor& x, int dim) {
   VG_ASSERT(x.is_contiguous());
   Geometry g;
   for (int d = 0; d < x.rank(); ++d) {
-    if (d < dim) g.outer *= x.size(d);
-    else if (d == dim) g.extent = x.size(d);
-    else g.inner *= x.size(d);
+    if (d < dim)
+      g.outer *= x.size(d);
+    else if (d == dim)
+      g.extent = x.size(d);
+    else
+      g.inner *= x.size(d);
   }
   return g;
 }

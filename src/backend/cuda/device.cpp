@@ -23,30 +23,23 @@ class CudaAllocator final : public Allocator {
     check(cudaSetDevice(device_), "cudaSetDevice");
     void* ptr = nullptr;
     cudaError_t status = cudaMalloc(&ptr, bytes == 0 ? 1 : bytes);
-    VG_CHECK(status == cudaSuccess, "cuda", "out of device memory allocating ", bytes >> 20, " MiB on cuda:",
-             device_, " (", current_.load() >> 20, " MiB in use): ", cudaGetErrorString(status));
-    int64_t now = current_.fetch_add(static_cast<int64_t>(bytes)) + static_cast<int64_t>(bytes);
-    int64_t peak = peak_.load();
-    while (now > peak && !peak_.compare_exchange_weak(peak, now)) {
-    }
-    count_.fetch_add(1);
+    VG_CHECK(status == cudaSuccess, "cuda", "out of device memory allocating ", bytes >> 20, " MiB on cuda:", device_,
+             " (", counter_.current() >> 20, " MiB in use): ", cudaGetErrorString(status));
+    counter_.on_allocate(bytes);
     return ptr;
   }
 
   void deallocate(void* ptr, size_t bytes) override {
     cudaFree(ptr);
-    current_.fetch_sub(static_cast<int64_t>(bytes));
-    count_.fetch_sub(1);
+    counter_.on_free(bytes);
   }
 
-  MemoryStats stats() const override { return {current_.load(), peak_.load(), count_.load()}; }
-  void reset_peak() override { peak_.store(current_.load()); }
+  MemoryStats stats() const override { return {counter_.current(), counter_.peak(), counter_.count(), 0}; }
+  void reset_peak() override { counter_.reset_peak(); }
 
  private:
   int device_;
-  std::atomic<int64_t> current_{0};
-  std::atomic<int64_t> peak_{0};
-  std::atomic<int64_t> count_{0};
+  MemoryCounter counter_;
 };
 
 }  // namespace
@@ -68,8 +61,8 @@ Allocator& cuda_allocator(int device_index) {
   static std::atomic_flag lock = ATOMIC_FLAG_INIT;
   const int count = cuda_device_count();
   VG_CHECK(count > 0, "cuda", "no CUDA device is available (driver missing or no GPU)");
-  VG_CHECK(device_index >= 0 && device_index < count && device_index < kMaxDevices, "cuda", "device cuda:",
-           device_index, " does not exist (", count, " devices)");
+  VG_CHECK(device_index >= 0 && device_index < count && device_index < kMaxDevices, "cuda",
+           "device cuda:", device_index, " does not exist (", count, " devices)");
   while (lock.test_and_set()) {
   }
   if (allocators[device_index] == nullptr) allocators[device_index] = new CudaAllocator(device_index);
@@ -80,10 +73,11 @@ Allocator& cuda_allocator(int device_index) {
 void cuda_copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t bytes) {
   if (bytes == 0) return;
   cudaMemcpyKind kind = dst_device.is_cpu() ? (src_device.is_cpu() ? cudaMemcpyHostToHost : cudaMemcpyDeviceToHost)
-                                            : (src_device.is_cpu() ? cudaMemcpyHostToDevice
-                                                                   : cudaMemcpyDeviceToDevice);
-  if (!dst_device.is_cpu()) check(cudaSetDevice(dst_device.index), "cudaSetDevice");
-  else if (!src_device.is_cpu()) check(cudaSetDevice(src_device.index), "cudaSetDevice");
+                                            : (src_device.is_cpu() ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToDevice);
+  if (!dst_device.is_cpu())
+    check(cudaSetDevice(dst_device.index), "cudaSetDevice");
+  else if (!src_device.is_cpu())
+    check(cudaSetDevice(src_device.index), "cudaSetDevice");
   check(cudaMemcpy(dst, src, bytes, kind), "cudaMemcpy");
 }
 

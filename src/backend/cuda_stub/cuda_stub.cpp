@@ -7,8 +7,9 @@ namespace vg {
 namespace {
 
 [[noreturn]] void no_cuda() {
-  throw Error("cuda", "this build of videogemma has no CUDA support; reconfigure with -DVG_CUDA=ON on a machine "
-                      "with the CUDA toolkit (nvcc)");
+  throw Error("cuda",
+              "this build of videogemma has no CUDA support; reconfigure with -DVG_CUDA=ON on a machine "
+              "with the CUDA toolkit (nvcc)");
 }
 
 }  // namespace
