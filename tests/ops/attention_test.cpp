@@ -56,8 +56,8 @@ TEST_P(AttentionGolden, MatchesPyTorch) {
   // f64 to 1e-10 relative; f32 to rounding (rtol 2e-5, atol 2e-6; the worst seen is ~1.5e-7 relative).
   const testing::Tolerance tol = testing::tolerance_for(dt);
   for (const GoldenCase& c : kCases) {
-    std::vector<std::string> names = {"q", "k", "v"};
-    if (c.has_mask) names.push_back("mask");
+    const std::vector<std::string> names =
+        c.has_mask ? std::vector<std::string>{"q", "k", "v", "mask"} : std::vector<std::string>{"q", "k", "v"};
     const AttentionOptions o = c.options;
     check_golden_case(
         g, c.name, names,
