@@ -1,0 +1,32 @@
+#include "models/common/linear.h"
+
+#include "ops/ops.h"
+
+namespace vg::models {
+
+void LoraSet::add(const std::string& weight_name, LoraAdapter adapter) {
+  VG_CHECK(adapter.a.rank() == 2 && adapter.b.rank() == 2 && adapter.a.size(0) == adapter.b.size(1), "lora",
+           "adapter for '", weight_name, "' needs A [r, in] and B [out, r], got ", adapter.a.describe(), " and ",
+           adapter.b.describe());
+  adapters_[weight_name] = std::move(adapter);
+}
+
+const LoraAdapter* LoraSet::find(const std::string& weight_name) const {
+  auto it = adapters_.find(weight_name);
+  return it == adapters_.end() ? nullptr : &it->second;
+}
+
+Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora) {
+  Tensor y = linear(x, layer.weight, layer.bias);
+  const LoraAdapter* adapter = lora != nullptr ? lora->find(layer.name) : nullptr;
+  if (adapter == nullptr) return y;
+  VG_CHECK(adapter->a.size(1) == layer.in_features() && adapter->b.size(0) == layer.out_features(), "lora",
+           "adapter for '", layer.name, "' (A ", adapter->a.describe(), ", B ", adapter->b.describe(),
+           ") does not fit the weight ", layer.weight.describe());
+  Tensor xa = lora->training ? dropout(x, lora->dropout, true) : x;
+  // [..., in] -> [..., r] -> [..., out]
+  Tensor delta = linear(linear(xa, adapter->a), adapter->b);
+  return add(y, mul(delta, adapter->scale));
+}
+
+}  // namespace vg::models

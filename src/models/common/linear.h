@@ -1,0 +1,45 @@
+// The one linear layer of every model: y = x W^T (+ b), with an optional LoRA adapter keyed by
+// the base weight's name (PEFT's convention: y += scale * dropout(x) A^T B^T, scale = alpha / r).
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "core/random.h"
+#include "core/tensor.h"
+
+namespace vg::models {
+
+struct Linear {
+  Tensor weight;     // [out, in]
+  Tensor bias;       // [out] or undefined
+  std::string name;  // the weight's checkpoint name, e.g. "model.layers.3.self_attn.q_proj.weight"
+  int64_t out_features() const { return weight.size(0); }
+  int64_t in_features() const { return weight.size(1); }
+};
+
+struct LoraAdapter {
+  Tensor a;  // [r, in]
+  Tensor b;  // [out, r]
+  double scale = 1.0;
+};
+
+// Adapters by base weight name, plus the dropout applied to their input while training.
+class LoraSet {
+ public:
+  void add(const std::string& weight_name, LoraAdapter adapter);
+  const LoraAdapter* find(const std::string& weight_name) const;
+  const std::map<std::string, LoraAdapter>& adapters() const { return adapters_; }
+  bool empty() const { return adapters_.empty(); }
+
+  double dropout = 0.0;
+  bool training = false;
+
+ private:
+  std::map<std::string, LoraAdapter> adapters_;
+};
+
+// x [..., in] -> [..., out], adding the adapter registered for layer.name, if any.
+Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora = nullptr);
+
+}  // namespace vg::models
