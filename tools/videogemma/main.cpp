@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
 
   vg::cli::add_bench_command(app);
   vg::cli::add_inspect_command(app);
+  vg::cli::add_info_command(app);
+  vg::cli::add_generate_command(app);
+  vg::cli::add_score_command(app);
+  vg::cli::add_tokenize_command(app);
 
   try {
     app.parse(argc, argv);

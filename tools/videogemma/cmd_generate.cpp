@@ -1,0 +1,162 @@
+// videogemma generate: stream a continuation of a prompt (chat-formatted text, raw text or ids).
+#include <CLI/CLI.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "core/log.h"
+#include "model_options.h"
+#include "text/chat_template.h"
+#include "vlm/generation.h"
+
+namespace vg::cli {
+namespace {
+
+struct GenerateOptions {
+  ModelOptions model;
+  std::string prompt;
+  std::string system;
+  std::string ids;
+  bool raw = false;
+  bool json = false;
+  bool ignore_eos = false;
+  std::vector<std::string> stop;
+  GenerationOptions generation;
+};
+
+// Prints streamed text, holding back what could still turn out to be the start of a stop
+// string, and reports when one appears.
+class StopStringFilter {
+ public:
+  explicit StopStringFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {
+    for (const std::string& s : stops_) longest_ = std::max(longest_, s.size());
+  }
+  // Adds text; returns what may be shown now. Sets `stopped` when a stop string completed.
+  std::string push(const std::string& piece, bool* stopped) {
+    pending_ += piece;
+    for (const std::string& s : stops_) {
+      const size_t at = pending_.find(s);
+      if (at != std::string::npos) {
+        *stopped = true;
+        std::string out = pending_.substr(0, at);
+        pending_.clear();
+        return out;
+      }
+    }
+    const size_t keep = longest_ > 0 ? longest_ - 1 : 0;
+    if (pending_.size() <= keep) return {};
+    // Never split a UTF-8 character when holding back.
+    size_t cut = pending_.size() - keep;
+    while (cut > 0 && (static_cast<unsigned char>(pending_[cut]) & 0xC0) == 0x80) --cut;
+    std::string out = pending_.substr(0, cut);
+    pending_.erase(0, cut);
+    return out;
+  }
+  std::string finish() { return std::exchange(pending_, std::string()); }
+
+ private:
+  std::vector<std::string> stops_;
+  size_t longest_ = 0;
+  std::string pending_;
+};
+
+void run_generate(GenerateOptions o) {
+  VG_CHECK(o.prompt.empty() != o.ids.empty(), "cli", "give exactly one of --prompt and --ids");
+  gemma3n::Model model = o.model.load_model();
+  std::optional<text::Tokenizer> tokenizer = o.model.load_tokenizer();
+  VG_CHECK(o.ids.empty() ? tokenizer.has_value() : true, "cli",
+           "--prompt needs a tokenizer: the model folder has no tokenizer.json, pass --tokenizer");
+  VG_CHECK(o.stop.empty() || tokenizer.has_value(), "cli", "--stop needs a tokenizer to read the text");
+
+  Prompt prompt;
+  if (!o.ids.empty()) {
+    prompt.ids = parse_ids(o.ids);
+  } else if (o.raw) {
+    prompt.ids = tokenizer->encode(o.prompt, true);
+  } else {
+    std::vector<text::ChatMessage> messages;
+    if (!o.system.empty()) messages.push_back({"system", o.system});
+    messages.push_back({"user", o.prompt});
+    text::ChatTemplateOptions chat;
+    chat.add_generation_prompt = true;
+    chat.placeholder.clear();
+    prompt.ids = text::apply_chat_template(*tokenizer, messages, chat).ids;
+  }
+  if (o.ignore_eos) o.generation.stop_ids = std::vector<int32_t>{};
+
+  std::optional<text::StreamDecoder> decoder;
+  if (tokenizer) decoder.emplace(*tokenizer, /*skip_special_tokens=*/true);
+  StopStringFilter filter(o.stop);
+  std::string text;
+  bool stopped_by_string = false;
+  const auto start = std::chrono::steady_clock::now();
+  auto first_token = start;
+  int64_t generated = 0;
+  std::vector<GenerationResult> results = generate(model, {prompt}, o.generation, [&](int64_t, int32_t id) {
+    if (generated++ == 0) first_token = std::chrono::steady_clock::now();
+    if (!decoder) return true;
+    std::string shown = filter.push(decoder->push(id), &stopped_by_string);
+    text += shown;
+    if (!o.json && !shown.empty()) {
+      std::fputs(shown.c_str(), stdout);
+      std::fflush(stdout);
+    }
+    return !stopped_by_string;
+  });
+  GenerationResult& r = results[0];
+  if (decoder && !stopped_by_string) {
+    std::string rest = filter.push(decoder->flush(), &stopped_by_string) + filter.finish();
+    text += rest;
+    if (!o.json) std::fputs(rest.c_str(), stdout);
+  }
+  if (stopped_by_string) r.finish_reason = FinishReason::StopString;
+  const auto end = std::chrono::steady_clock::now();
+  const double prefill = std::chrono::duration<double>(first_token - start).count();
+  const double decode = std::chrono::duration<double>(end - first_token).count();
+  const double rate = generated > 1 && decode > 0 ? static_cast<double>(generated - 1) / decode : 0.0;
+  if (o.json) {
+    nlohmann::json doc = {{"ids", r.ids},
+                          {"text", text},
+                          {"finish_reason", finish_reason_name(r.finish_reason)},
+                          {"prompt_tokens", prompt.ids.size()},
+                          {"time_to_first_token_s", prefill},
+                          {"tokens_per_second", rate}};
+    std::printf("%s\n", doc.dump().c_str());
+  } else {
+    if (!decoder) {
+      for (size_t i = 0; i < r.ids.size(); ++i) std::printf("%s%d", i ? " " : "", r.ids[i]);
+    }
+    std::printf("\n");
+    logging::info(prompt.ids.size(), " prompt tokens, first token after ", prefill, " s, ", r.ids.size(), " tokens at ",
+                  rate, " tokens/s (", finish_reason_name(r.finish_reason), ")");
+  }
+}
+
+}  // namespace
+
+void add_generate_command(CLI::App& app) {
+  auto o = std::make_shared<GenerateOptions>();
+  o->generation.sampling.temperature = 0.0;  // greedy unless asked
+  CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a Gemma 3n model, streaming the text");
+  o->model.add_to(*cmd);
+  cmd->add_option("--prompt", o->prompt, "user message, wrapped in the Gemma chat template");
+  cmd->add_option("--system", o->system, "system message (with --prompt)");
+  cmd->add_flag("--raw", o->raw, "use --prompt as plain text (with <bos>), without the chat template");
+  cmd->add_option("--ids", o->ids, "prompt token ids, e.g. 2,17,300");
+  cmd->add_option("--max-new-tokens", o->generation.max_new_tokens, "tokens to generate at most (default 256)")
+      ->check(CLI::Range(int64_t{0}, int64_t{1} << 30));
+  cmd->add_option("--temperature", o->generation.sampling.temperature, "0 (default) is greedy; Gemma suggests 1.0");
+  cmd->add_option("--top-k", o->generation.sampling.top_k, "keep the k most likely tokens (Gemma suggests 64)");
+  cmd->add_option("--top-p", o->generation.sampling.top_p, "nucleus sampling (Gemma suggests 0.95)");
+  cmd->add_option("--min-p", o->generation.sampling.min_p, "drop tokens below min-p x the top probability");
+  cmd->add_option("--repetition-penalty", o->generation.sampling.repetition_penalty, "1 (default) is off");
+  cmd->add_option("--seed", o->generation.sampling.seed, "random seed for sampling");
+  cmd->add_option("--stop", o->stop, "stop when this text appears (repeatable)");
+  cmd->add_flag("--ignore-eos", o->ignore_eos, "do not stop at <eos> or <end_of_turn>");
+  cmd->add_flag("--json", o->json, "print {\"ids\", \"text\", ...} as JSON instead of streaming");
+  cmd->callback([o] { run_generate(*o); });
+}
+
+}  // namespace vg::cli
