@@ -59,6 +59,49 @@ TEST(Gemma3nLoad, CountsTheE2BParametersOfTheSpec) {
   EXPECT_NEAR(gemma3n::sparsity_std_multiplier(0.95), 1.6448535919189453, 0.0);
 }
 
+TEST(Gemma3nLoad, SlicingE4BToTheOfficialE2BLayoutGivesE2B) {
+  // The published "Config for official E2B Model": FFN 2048*4 in 30 layers, layers 20-24 skipped.
+  std::string layer_types = "[", sparsity = "[";
+  for (int i = 0; i < 35; ++i) {
+    layer_types += std::string(i ? "," : "") + ((i + 1) % 5 == 0 ? "\"full_attention\"" : "\"sliding_attention\"");
+    sparsity += std::string(i ? "," : "") + (i < 10 ? "0.95" : "0.0");
+  }
+  layer_types += "]";
+  sparsity += "]";
+  gemma3n::Config e4b = gemma3n::Config::from_json(io::JsonConfig::parse(
+      R"({"model_type": "gemma3n_text", "num_hidden_layers": 35, "intermediate_size": 16384,
+          "num_kv_shared_layers": 15, "layer_types": )" +
+          layer_types + R"(, "activation_sparsity_pattern": )" + sparsity + "}",
+      "e4b/config.json"));
+  EXPECT_EQ(gemma3n::count_parameters(e4b).total, 6866696688);  // specs/gemma3n.md §2
+  EXPECT_EQ(gemma3n::count_parameters(e4b).effective, 3980491248);
+  gemma3n::MatformerSlice slice{std::vector<int64_t>(30, gemma3n::parse_width_list("2_048 * 4")[0]),
+                                gemma3n::parse_index_list("[20, 21, 22, 23, 24]")};
+  gemma3n::SlicedConfig e2b = gemma3n::apply_slice(e4b, slice);
+  EXPECT_EQ(e2b.config.num_hidden_layers, 30);
+  EXPECT_EQ(e2b.config.num_kv_shared_layers, 10);
+  EXPECT_EQ(e2b.config.kv_source(24), 19);
+  EXPECT_EQ(e2b.kept_layers[20], 25);
+  EXPECT_EQ(gemma3n::count_parameters(e2b.config).total, 4456156768);
+  EXPECT_EQ(gemma3n::count_parameters(e2b.config).effective, 1905495648);
+}
+
+TEST(Gemma3nLoad, InputsEmbedsEntryEqualsTheIdsPath) {
+  NoGradGuard no_grad;
+  gemma3n::Model m = gemma3n::Model::load(test_data_path("gemma3n/tiny"));
+  Tensor ids = Tensor::from_vector<int64_t>({2, 7, 9, 400, 31}, {1, 5});
+  gemma3n::ForwardArgs by_ids;
+  by_ids.ids = ids;
+  gemma3n::ForwardArgs by_embeds;
+  by_embeds.embeds = m.embed(ids);
+  by_embeds.ple_ids = ids;
+  EXPECT_ALL_CLOSE(m.forward(by_embeds), m.forward(by_ids), 0, 0);
+  // Without per-layer ids the token part of the per-layer input is left out, as in transformers.
+  gemma3n::ForwardArgs no_ple;
+  no_ple.embeds = m.embed(ids);
+  EXPECT_FALSE(testing::all_close(m.forward(no_ple), m.forward(by_ids), 1e-3, 1e-3));
+}
+
 TEST(Gemma3nLoad, ReadsTheMultimodalCheckpointLayout) {
   // The same weights under model.language_model.* with the text config nested, as the released
   // Gemma3nForConditionalGeneration checkpoints store them.

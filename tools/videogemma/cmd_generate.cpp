@@ -10,6 +10,7 @@
 #include "model_options.h"
 #include "text/chat_template.h"
 #include "vlm/generation.h"
+#include "vlm/stop_strings.h"
 
 namespace vg::cli {
 namespace {
@@ -24,42 +25,6 @@ struct GenerateOptions {
   bool ignore_eos = false;
   std::vector<std::string> stop;
   GenerationOptions generation;
-};
-
-// Prints streamed text, holding back what could still turn out to be the start of a stop
-// string, and reports when one appears.
-class StopStringFilter {
- public:
-  explicit StopStringFilter(std::vector<std::string> stops) : stops_(std::move(stops)) {
-    for (const std::string& s : stops_) longest_ = std::max(longest_, s.size());
-  }
-  // Adds text; returns what may be shown now. Sets `stopped` when a stop string completed.
-  std::string push(const std::string& piece, bool* stopped) {
-    pending_ += piece;
-    for (const std::string& s : stops_) {
-      const size_t at = pending_.find(s);
-      if (at != std::string::npos) {
-        *stopped = true;
-        std::string out = pending_.substr(0, at);
-        pending_.clear();
-        return out;
-      }
-    }
-    const size_t keep = longest_ > 0 ? longest_ - 1 : 0;
-    if (pending_.size() <= keep) return {};
-    // Never split a UTF-8 character when holding back.
-    size_t cut = pending_.size() - keep;
-    while (cut > 0 && (static_cast<unsigned char>(pending_[cut]) & 0xC0) == 0x80) --cut;
-    std::string out = pending_.substr(0, cut);
-    pending_.erase(0, cut);
-    return out;
-  }
-  std::string finish() { return std::exchange(pending_, std::string()); }
-
- private:
-  std::vector<std::string> stops_;
-  size_t longest_ = 0;
-  std::string pending_;
 };
 
 void run_generate(GenerateOptions o) {
