@@ -323,7 +323,8 @@ PostProcessor PostProcessor::parse(const json& config, const std::string& source
       auto it = specials.find(name);
       VG_CHECK(it != specials.end(), "tokenizer", source, ": ", where, " uses special token '", name,
                "', which is not in special_tokens");
-      const json& ids = field(*it, "ids", source, where + " special_tokens['" + name + "']");
+      const std::string ids_where = where + " special_tokens['" + name + "']";
+      const json& ids = field(*it, "ids", source, ids_where);
       VG_CHECK(ids.is_array(), "tokenizer", source, ": ", where, " special_tokens['", name, "'].ids should be a list");
       for (const json& id : ids) {
         VG_CHECK(id.is_number_unsigned() && id.get<uint64_t>() < (uint64_t{1} << 31), "tokenizer", source, ": ", where,
@@ -353,7 +354,8 @@ Decoder Decoder::parse(const json& config, const std::string& source) {
   std::vector<const json*> flat;
   std::function<void(const json&)> flatten = [&](const json& c) {
     if (type_of(c, source, "decoder") == "Sequence") {
-      const json& list = field(c, "decoders", source, "decoder Sequence");
+      static const std::string kWhere = "decoder Sequence";
+      const json& list = field(c, "decoders", source, kWhere);
       VG_CHECK(list.is_array(), "tokenizer", source, ": decoder.decoders should be a list");
       for (const json& item : list) flatten(item);
     } else {
