@@ -1,0 +1,81 @@
+#include "models/projector/etp.h"
+
+#include <cmath>
+
+#include "ops/ops.h"
+
+namespace vg::projector {
+namespace {
+
+void validate(const EtpConfig& c) {
+  VG_CHECK(c.in_features > 0 && c.out_features > 0 && c.grid > 0 && c.pooled > 0, "etp",
+           "projector sizes must be positive");
+}
+
+// U(-1/sqrt(fan_in), 1/sqrt(fan_in)): what nn.Linear (kaiming_uniform with a = sqrt(5)) and its
+// bias, and nn.Conv2d, draw by default.
+Tensor uniform_init(const Shape& shape, int64_t fan_in, Generator& gen, DType dtype) {
+  const double bound = 1.0 / std::sqrt(static_cast<double>(fan_in));
+  return sub(mul(rand(shape, gen, DType::F64), 2.0 * bound), bound).to(dtype);
+}
+
+}  // namespace
+
+int64_t EtpConfig::parameter_count() const {
+  return in_features * out_features + out_features + out_features * out_features + out_features + out_features * 9 +
+         out_features;
+}
+
+Etp Etp::load(const models::WeightSource& source, const std::string& prefix, const EtpConfig& config, DType dtype) {
+  validate(config);
+  models::WeightLoader w(source, "etp", dtype);
+  const int64_t in = config.in_features, out = config.out_features;
+  Etp p;
+  p.config_ = config;
+  p.fc1_ = {w.load(prefix + "mlp.mlp.0.weight", {out, in}), w.load(prefix + "mlp.mlp.0.bias", {out}),
+            prefix + "mlp.mlp.0.weight"};
+  p.fc2_ = {w.load(prefix + "mlp.mlp.2.weight", {out, out}), w.load(prefix + "mlp.mlp.2.bias", {out}),
+            prefix + "mlp.mlp.2.weight"};
+  p.peg_weight_ = w.load(prefix + "peg.peg.0.weight", {out, 1, 3, 3});
+  p.peg_bias_ = w.load(prefix + "peg.peg.0.bias", {out});
+  return p;
+}
+
+Etp Etp::initialize(const EtpConfig& config, Generator& gen, DType dtype) {
+  validate(config);
+  NoGradGuard no_grad;
+  const int64_t in = config.in_features, out = config.out_features;
+  Etp p;
+  p.config_ = config;
+  p.fc1_ = {uniform_init({out, in}, in, gen, dtype), uniform_init({out}, in, gen, dtype), "mlp.mlp.0.weight"};
+  p.fc2_ = {uniform_init({out, out}, out, gen, dtype), uniform_init({out}, out, gen, dtype), "mlp.mlp.2.weight"};
+  p.peg_weight_ = uniform_init({out, 1, 3, 3}, 9, gen, dtype);
+  p.peg_bias_ = uniform_init({out}, 9, gen, dtype);
+  return p;
+}
+
+Tensor Etp::forward(const Tensor& x, const models::LoraSet* lora) const {
+  const EtpConfig& c = config_;
+  VG_CHECK(x.rank() == 3 && x.size(1) == c.grid * c.grid && x.size(2) == c.in_features, "etp", "input ", x.describe(),
+           " must be [B, ", c.grid * c.grid, ", ", c.in_features, "] (", c.grid, "x", c.grid,
+           " tokens of the encoder)");
+  const int64_t B = x.size(0), D = c.out_features;
+  Tensor h = models::apply_linear(fc2_, gelu(models::apply_linear(fc1_, x, lora)), lora);  // [B, 196, D]
+  // The tokens as a row-major grid: [B, 196, D] -> [B, 14, 14, D] -> [B, D, 14, 14]
+  h = h.view({B, c.grid, c.grid, D}).permute({0, 3, 1, 2});
+  h = adaptive_avg_pool2d(h, {c.pooled, c.pooled});                             // [B, D, s, s]
+  h = add(h, conv2d(h, peg_weight_, peg_bias_, {1, 1}, {1, 1}, /*groups=*/D));  // + depthwise 3x3
+  return h.permute({0, 2, 3, 1}).reshape({B, c.pooled * c.pooled, D});          // [B, s*s, D]
+}
+
+std::map<std::string, Tensor*> Etp::parameters() {
+  return {{"mlp.mlp.0.weight", &fc1_.weight}, {"mlp.mlp.0.bias", &fc1_.bias},     {"mlp.mlp.2.weight", &fc2_.weight},
+          {"mlp.mlp.2.bias", &fc2_.bias},     {"peg.peg.0.weight", &peg_weight_}, {"peg.peg.0.bias", &peg_bias_}};
+}
+
+std::map<std::string, Tensor> Etp::state_dict() const {
+  return {{"mlp.mlp.0.weight", fc1_.weight}, {"mlp.mlp.0.bias", fc1_.bias},     {"mlp.mlp.2.weight", fc2_.weight},
+          {"mlp.mlp.2.bias", fc2_.bias},     {"peg.peg.0.weight", peg_weight_}, {"peg.peg.0.bias", peg_bias_}};
+}
+
+}  // namespace vg::projector
