@@ -545,3 +545,21 @@ TEST(VideoMambaMiddle, SeededMiddleGeometryMatchesTheFloat64Reference) {
 
 }  // namespace
 }  // namespace vg
+
+namespace vg {
+namespace {
+
+TEST(VideoMambaRelease, LoadsTheOfficialPthLayoutLikeSafetensors) {
+  // tools/reference/make_videomamba_goldens.py pth_release(): torch.save({"model": state_dict,
+  // "epoch": 3, "args": argparse.Namespace(...)}) of the tiny weights.
+  videomamba::Model from_pth = videomamba::Model::load(testing::test_data_path("videomamba/tiny_release.pth"));
+  videomamba::Model from_st = videomamba::Model::load(testing::test_data_path("videomamba/tiny_weights.safetensors"));
+  EXPECT_EQ(from_pth.config().embed_dim, from_st.config().embed_dim);
+  EXPECT_TRUE(from_pth.config().bidirectional);
+  NoGradGuard no_grad;
+  Tensor video = testing::random_tensor({1, 2, 3, 32, 32}, 5, DType::F32);
+  EXPECT_ALL_CLOSE(from_pth.forward(video), from_st.forward(video), 0, 0);
+}
+
+}  // namespace
+}  // namespace vg

@@ -330,3 +330,15 @@ if __name__ == "__main__":
     middle()
     for f in sorted(os.listdir(OUT)):
         print(os.path.join(OUT, f), os.path.getsize(os.path.join(OUT, f)))
+
+
+def pth_release():
+    """The tiny weights as the official release stores them: torch.save of {"model": state_dict}
+    with training metadata next to it (an argparse.Namespace, which the C++ reader keeps opaque)."""
+    import argparse
+    from safetensors.torch import load_file
+
+    folder = os.path.join(DATA, "videomamba")
+    state = load_file(os.path.join(folder, "tiny_weights.safetensors"))
+    torch.save({"model": state, "epoch": 3, "args": argparse.Namespace(lr=1e-4, model="videomamba_tiny")},
+               os.path.join(folder, "tiny_release.pth"))

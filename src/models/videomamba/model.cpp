@@ -1,5 +1,8 @@
 #include "models/videomamba/model.h"
 
+#include "io/pth.h"
+#include "models/common/pth_source.h"
+
 #include "io/checkpoint.h"
 #include "ops/ops.h"
 
@@ -17,6 +20,14 @@ Tensor block(const Config& c, const LayerWeights& w, const Tensor& residual, con
 }  // namespace
 
 Model Model::load(const std::string& path, const LoadOptions& options) {
+  if (io::is_pth_path(path)) {
+    // The official release is a torch.save file that may carry training metadata (an argparse
+    // Namespace, say): such objects are kept opaque, never executed.
+    io::PthOptions pth;
+    pth.skip_unknown_objects = true;
+    models::PthSource source(path, "", pth);
+    return from_source(source, options);
+  }
   models::CheckpointSource source(io::Checkpoint::open(path));
   return from_source(source, options);
 }

@@ -37,8 +37,9 @@ struct ForwardArgs {
 
 class Model {
  public:
-  // A safetensors file or folder (or any checkpoint io::Checkpoint opens); the geometry comes
-  // from the tensor shapes (Config::infer), as a .pth release carries no config.
+  // A .pth (the official release, torch.save) or a safetensors file or folder (anything
+  // io::Checkpoint opens); the geometry comes from the tensor shapes (Config::infer), as a .pth
+  // release carries no config.
   static Model load(const std::string& path, const LoadOptions& options = {});
   // Tensors named as `config` (prefix detected when config.weight_prefix is unset) describe them.
   static Model from_source(const Config& config, const models::WeightSource& source, const LoadOptions& options = {});
