@@ -10,6 +10,7 @@
 #include <cstdio>
 
 #include "models/clip/model.h"
+#include "support/model_fixtures.h"
 #include "support/seeded_weights.h"
 #include "support/tensor_testing.h"
 
@@ -259,33 +260,7 @@ TEST(ClipVitB16, SeededModelMatchesTransformers) {
   ASSERT_EQ(c.num_patches(), 196);
   EXPECT_EQ(clip::count_parameters(c), g.get("param_count").to_vector<int64_t>()[0]);
   // The parameters of transformers 5.x's CLIPVisionModel, by name (as make_clip_goldens.py checks).
-  std::map<std::string, Tensor> weights;
-  auto add_weight = [&](const std::string& name, const Shape& shape) {
-    weights[name] = testing::seeded_tensor(name, shape, testing::seeded_kind(name, shape), seed);
-  };
-  const int64_t D = c.hidden_size, F = c.intermediate_size, P = c.patch_size;
-  add_weight("embeddings.class_embedding", {D});
-  add_weight("embeddings.patch_embedding.weight", {D, c.num_channels, P, P});
-  add_weight("embeddings.position_embedding.weight", {c.num_positions(), D});
-  for (const char* norm : {"pre_layrnorm", "post_layernorm"}) {
-    add_weight(std::string(norm) + ".weight", {D});
-    add_weight(std::string(norm) + ".bias", {D});
-  }
-  for (int64_t l = 0; l < c.num_hidden_layers; ++l) {
-    const std::string p = "encoder.layers." + std::to_string(l) + ".";
-    for (const char* n : {"layer_norm1", "layer_norm2"}) {
-      add_weight(p + n + ".weight", {D});
-      add_weight(p + n + ".bias", {D});
-    }
-    for (const char* n : {"self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.out_proj"}) {
-      add_weight(p + n + ".weight", {D, D});
-      add_weight(p + n + ".bias", {D});
-    }
-    add_weight(p + "mlp.fc1.weight", {F, D});
-    add_weight(p + "mlp.fc1.bias", {F});
-    add_weight(p + "mlp.fc2.weight", {D, F});
-    add_weight(p + "mlp.fc2.bias", {D});
-  }
+  std::map<std::string, Tensor> weights = testing::seeded_clip_weights(c, seed);
   models::MapSource source(std::move(weights));
   const Tensor pixels = testing::seeded_tensor("pixel_values", {2, 3, c.image_size, c.image_size}, "embedding", seed);
   std::printf("[ clip ] transformers fp32 vs float64: max |diff| %.3g\n", g.get("fp32_drift").item());

@@ -11,6 +11,7 @@
 
 #include "models/videomamba/model.h"
 #include "support/golden_case.h"
+#include "support/model_fixtures.h"
 #include "support/seeded_weights.h"
 #include "support/tensor_testing.h"
 
@@ -39,30 +40,9 @@ Model tiny_model(DType dtype, bool bidirectional = true, int64_t num_frames = 0)
   return Model::from_source(source, options);
 }
 
-double max_abs_diff(const Tensor& a, const Tensor& b) {
-  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
-  double worst = 0;
-  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
-  return worst;
-}
-
-// max|a - b| / max|b|.
-double relative_error(const Tensor& actual, const Tensor& expected) {
-  double scale = 0;
-  for (double v : expected.to_vector<double>()) scale = std::max(scale, std::abs(v));
-  return max_abs_diff(actual, expected) / scale;
-}
-
-// max|a - b| <= tol * max|b|: "within tol relative".
-::testing::AssertionResult close_relative(const Tensor& actual, const Tensor& expected, double tol) {
-  if (actual.shape() != expected.shape()) {
-    return ::testing::AssertionFailure() << "shape " << actual.shape() << " != " << expected.shape();
-  }
-  const double error = relative_error(actual, expected);
-  if (error <= tol) return ::testing::AssertionSuccess();
-  return ::testing::AssertionFailure() << "max difference " << max_abs_diff(actual, expected) << " is " << error
-                                       << " of the reference's largest value (tolerance " << tol << ")";
-}
+using testing::close_relative;
+using testing::max_abs_diff;
+using testing::relative_error;
 
 // f64 against the f64 reference: rounding only. f32: the spec's fp32 tolerance (atol 1e-5, rtol 1e-4).
 testing::Tolerance tolerance(DType dtype) {
@@ -455,50 +435,12 @@ TEST(VideoMambaTraining, LoraAdapterOnTheMixerReceivesGradients) {
 
 // ---- VideoMamba-M geometry, seeded weights ----
 
-// The existing seeded kinds, chosen by name as make_videomamba_goldens.py's seeded_kind does.
-std::string middle_kind(const std::string& name) {
-  auto ends = [&](const std::string& s) {
-    return name.size() >= s.size() && name.compare(name.size() - s.size(), s.size(), s) == 0;
-  };
-  if (ends("cls_token") || ends("pos_embed") || ends("temporal_pos_embedding")) return "embedding";
-  if (name.find(".dt_proj") != std::string::npos && ends(".bias")) return "embedding";
-  if (ends(".bias")) return "scale";
-  if (ends("norm.weight") || ends("mixer.D") || ends("mixer.D_b")) return "norm";
-  return "matrix";
-}
-
 TEST(VideoMambaMiddle, SeededMiddleGeometryMatchesTheFloat64Reference) {
   io::SafetensorsFile g = open_golden("videomamba/middle_golden.safetensors");
   const auto seed = static_cast<uint64_t>(g.get("base_seed").to_vector<int64_t>()[0]);
   Config c = Config::middle();
-  const int64_t C = c.embed_dim, E = c.d_inner(), N = c.d_state, R = c.dt_rank, W = c.d_conv;
-  std::map<std::string, Tensor> weights;
-  auto add = [&](const std::string& rest, const Shape& shape) {
-    const std::string name = kPrefix + rest;
-    weights[name] = testing::seeded_tensor(name, shape, middle_kind(name), seed);
-  };
-  add("cls_token", {1, 1, C});
-  add("pos_embed", {1, 197, C});
-  add("temporal_pos_embedding", {1, 8, C});
-  weights[kPrefix + "patch_embed.proj.weight"] =
-      testing::seeded_tensor(kPrefix + "patch_embed.proj.weight", {C, 768}, "matrix", seed).reshape({C, 3, 1, 16, 16});
-  add("patch_embed.proj.bias", {C});
-  for (int64_t i = 0; i < c.depth; ++i) {
-    const std::string l = "layers." + std::to_string(i) + ".", m = l + "mixer.";
-    add(l + "norm.weight", {C});
-    add(m + "in_proj.weight", {2 * E, C});
-    add(m + "out_proj.weight", {C, E});
-    for (const std::string s : {"", "_b"}) {
-      add(m + "conv1d" + s + ".weight", {E, 1, W});
-      add(m + "conv1d" + s + ".bias", {E});
-      add(m + "x_proj" + s + ".weight", {R + 2 * N, E});
-      add(m + "dt_proj" + s + ".weight", {E, R});
-      add(m + "dt_proj" + s + ".bias", {E});
-      add(m + (s.empty() ? "A_log" : "A_b_log"), {E, N});
-      add(m + "D" + s, {E});
-    }
-  }
-  add("norm.weight", {C});
+  const int64_t C = c.embed_dim;
+  std::map<std::string, Tensor> weights = testing::seeded_videomamba_weights(c, seed, kPrefix);
   models::MapSource source(std::move(weights));
   Config inferred = Config::infer(source);
   EXPECT_EQ(videomamba::count_parameters(inferred), videomamba::count_parameters(c));

@@ -122,6 +122,30 @@ double& element(const Tensor& leaf, int64_t i) { return leaf.data<double>()[i]; 
   return ::testing::AssertionFailure() << failed << " gradient elements differ:\n" << failures.str();
 }
 
+double max_abs_diff(const Tensor& actual, const Tensor& expected) {
+  std::vector<double> x = actual.to_vector<double>(), y = expected.to_vector<double>();
+  VG_CHECK(x.size() == y.size(), "testing", "max_abs_diff of ", x.size(), " and ", y.size(), " elements");
+  double worst = 0;
+  for (size_t i = 0; i < x.size(); ++i) worst = std::max(worst, std::abs(x[i] - y[i]));
+  return worst;
+}
+
+double relative_error(const Tensor& actual, const Tensor& expected) {
+  double scale = 0;
+  for (double v : expected.to_vector<double>()) scale = std::max(scale, std::abs(v));
+  return max_abs_diff(actual, expected) / scale;
+}
+
+::testing::AssertionResult close_relative(const Tensor& actual, const Tensor& expected, double tol) {
+  if (actual.shape() != expected.shape()) {
+    return ::testing::AssertionFailure() << "shape " << actual.shape() << " != " << expected.shape();
+  }
+  const double error = relative_error(actual, expected);
+  if (error <= tol) return ::testing::AssertionSuccess();
+  return ::testing::AssertionFailure() << "max difference " << max_abs_diff(actual, expected) << " is " << error
+                                       << " of the reference's largest value (tolerance " << tol << ")";
+}
+
 void expect_error(const std::function<void()>& fn, std::initializer_list<std::string> fragments) {
   std::string first = fragments.size() > 0 ? *fragments.begin() : std::string();
   try {

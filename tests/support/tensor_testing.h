@@ -20,6 +20,13 @@ namespace vg::testing {
 #define EXPECT_ALL_CLOSE(actual, expected, rtol, atol) \
   EXPECT_TRUE(::vg::testing::all_close((actual), (expected), (rtol), (atol)))
 
+// max |a - b| over all elements, and that divided by max |b|: the error of a whole tensor relative
+// to its scale, for outputs where elements near zero make a per-element rtol meaningless.
+double max_abs_diff(const Tensor& actual, const Tensor& expected);
+double relative_error(const Tensor& actual, const Tensor& expected);
+// Passes when max |a - b| <= tol * max |b| ("within tol relative"), shapes equal.
+::testing::AssertionResult close_relative(const Tensor& actual, const Tensor& expected, double tol);
+
 // Seeded normal values in f64 (or another dtype), optionally kept away from zero by `margin`
 // (|x| >= margin), which keeps finite differences off kinks such as relu's.
 Tensor random_tensor(const Shape& shape, uint64_t seed, DType dtype = DType::F64, double margin = 0.0);

@@ -9,34 +9,15 @@
 
 #include "io/checkpoint.h"
 #include "models/gemma3n/weights.h"
+#include "support/cli_runner.h"
 #include "support/tensor_testing.h"
 
 namespace vg {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string output;
-};
-
-CliRun run_cli(const std::string& args) {
-  const std::string cmd = std::string(VG_BINARY_DIR) + "/videogemma " + args + " 2>&1";
-  CliRun r{-1, ""};
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf;
-  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) r.output += buf.data();
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
-
-// The JSON document at the end of the output (log lines go before it on stderr).
-nlohmann::json last_json(const CliRun& r) {
-  size_t start = 0;
-  if (r.output.rfind('{', 0) != 0) start = r.output.find("\n{") + 1;  // the first line that opens it
-  return nlohmann::json::parse(r.output.substr(start));
-}
+using testing::CliRun;
+using testing::run_cli;
+using testing::last_json;
 
 std::string ids_arg(const std::vector<int64_t>& ids) {
   std::string s;

@@ -5,27 +5,14 @@
 #include <cstdio>
 #include <string>
 
+#include "support/cli_runner.h"
 #include "support/tensor_testing.h"
 
 namespace vg {
 namespace {
 
-struct CliRun {
-  int status;
-  std::string output;  // stdout and stderr
-};
-
-CliRun run_cli(const std::string& args) {
-  const std::string cmd = std::string(VG_BINARY_DIR) + "/videogemma " + args + " 2>&1";
-  CliRun r{-1, ""};
-  FILE* pipe = ::popen(cmd.c_str(), "r");
-  if (pipe == nullptr) return r;
-  std::array<char, 4096> buf;
-  while (std::fgets(buf.data(), buf.size(), pipe) != nullptr) r.output += buf.data();
-  const int status = ::pclose(pipe);
-  r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
+using testing::CliRun;
+using testing::run_cli;
 
 TEST(Cli, VersionAndHelp) {
   CliRun v = run_cli("--version");

@@ -325,13 +325,6 @@ def middle():
           f"{record[f'resid{geo.depth - 1}'].abs().max().item():.3g}", file=sys.stderr)
 
 
-if __name__ == "__main__":
-    tiny()
-    middle()
-    for f in sorted(os.listdir(OUT)):
-        print(os.path.join(OUT, f), os.path.getsize(os.path.join(OUT, f)))
-
-
 def pth_release():
     """The tiny weights as the official release stores them: torch.save of {"model": state_dict}
     with training metadata next to it (an argparse.Namespace, which the C++ reader keeps opaque)."""
@@ -342,3 +335,11 @@ def pth_release():
     state = load_file(os.path.join(folder, "tiny_weights.safetensors"))
     torch.save({"model": state, "epoch": 3, "args": argparse.Namespace(lr=1e-4, model="videomamba_tiny")},
                os.path.join(folder, "tiny_release.pth"))
+
+
+if __name__ == "__main__":
+    tiny()
+    middle()
+    pth_release()
+    for f in sorted(os.listdir(OUT)):
+        print(os.path.join(OUT, f), os.path.getsize(os.path.join(OUT, f)))

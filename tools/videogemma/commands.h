@@ -13,6 +13,7 @@ void add_inspect_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_generate_command(CLI::App& app);
 void add_score_command(CLI::App& app);
+void add_encode_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
 
 // "videogemma 0.1.0 (cpu: OpenBLAS 0.3.21, cuda: off, media: on)"

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   vg::cli::add_info_command(app);
   vg::cli::add_generate_command(app);
   vg::cli::add_score_command(app);
+  vg::cli::add_encode_command(app);
   vg::cli::add_tokenize_command(app);
 
   try {

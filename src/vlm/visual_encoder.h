@@ -1,0 +1,64 @@
+// From a clip to visual tokens (design.md §4, specs/mobile-videogpt-reference.md §1.2-1.8):
+// N frames (8 by default, or 16 with the reference's 1-fps rule) -> CLIP on every frame (layer -2,
+// CLS dropped: [N, 196, 768]) and VideoMamba on 8 frames (all of them when N = 8, the top 4 of
+// each chunk of 8 by CLIP attention when N = 16: [8, 196, C]) -> the image ETP on the CLIP
+// features ([N, 144, H]) and, after a 2x2 average pool of each VideoMamba frame to 7x7 and
+// grouping 4 frames per chunk, the video ETP ([2, 49, H]) -> N * 144 + 98 tokens of width H,
+// CLIP tokens first (frames in time order), then the two VideoMamba chunks.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "models/clip/model.h"
+#include "models/projector/etp.h"
+#include "models/videomamba/model.h"
+
+namespace vg {
+
+struct VisualEncoderOptions {
+  int frames = 8;                 // N: 8, or 16 for the Mobile-VideoGPT setting
+  bool reference_sampling = false;  // the reference's 1-fps / 16-frame rule instead of uniform frames
+  int clip_layer = -2;            // CLIP hidden state taken (transformers' indexing)
+  bool round_pixels_to_f16 = false;  // as the reference's .half() before fp32 towers
+};
+
+struct VisualEncoding {
+  std::vector<int64_t> frame_indices;      // frames of the video that were sampled (N)
+  std::vector<int64_t> videomamba_frames;  // which of those N VideoMamba saw (8), in order
+  Tensor clip_features;                    // [N, 196, Dc] (Dc = 768 for ViT-B/16)
+  Tensor videomamba_features;              // [8, 196, Dv] (Dv = 576 for VideoMamba-M), before pooling
+  Tensor visual_tokens;                    // [N * 144 + 98, H] when both projectors are set
+  double decode_seconds = 0, preprocess_seconds = 0, clip_seconds = 0, videomamba_seconds = 0, project_seconds = 0;
+};
+
+// The encoders and projectors are borrowed, not owned; the projectors may be null (features only).
+class VisualEncoder {
+ public:
+  VisualEncoder(const clip::Model& clip, const videomamba::Model& videomamba, const projector::Etp* image_projector,
+                const projector::Etp* video_projector, VisualEncoderOptions options = {});
+
+  const VisualEncoderOptions& options() const { return options_; }
+  // Visual tokens per clip: N * 144 + 98 (1250 at N = 8, 2402 at N = 16).
+  int64_t tokens_per_clip() const;
+
+  // Decodes, samples and encodes a video file (or a still image, repeated to N frames).
+  VisualEncoding encode_video(const std::string& path) const;
+  // Encodes N already sampled RGB frames, u8 [H, W, 3] each.
+  VisualEncoding encode_frames(const std::vector<Tensor>& frames) const;
+  // Encodes N frames already preprocessed for each encoder (media::preprocess_clip and
+  // media::preprocess_videomamba): [N, 3, 224, 224] each, any floating dtype.
+  VisualEncoding encode_pixels(const Tensor& clip_pixels, const Tensor& videomamba_pixels) const;
+  // The projection alone, differentiable: CLIP features [N, 196, Dc] and VideoMamba features
+  // [8, 196, Dv] -> [N * 144 + 98, H] (training runs the encoders once and projects every step).
+  Tensor project(const Tensor& clip_features, const Tensor& videomamba_features) const;
+
+ private:
+  const clip::Model& clip_;
+  const videomamba::Model& videomamba_;
+  const projector::Etp* image_projector_;
+  const projector::Etp* video_projector_;
+  VisualEncoderOptions options_;
+};
+
+}  // namespace vg
