@@ -7,10 +7,11 @@
 namespace vg::media {
 namespace {
 
-[[noreturn]] void no_video_support() {
-  throw Error("media",
-              "this build of videogemma has no video support: install the FFmpeg development packages "
-              "(scripts/setup.sh) and rebuild");
+[[noreturn]] void no_video_support(const std::string& path = "") {
+  const std::string where = path.empty() ? "" : path + ": ";
+  throw Error("media", where +
+                           "this build of videogemma has no video support: install the FFmpeg development "
+                           "packages (scripts/setup.sh) and rebuild");
 }
 
 }  // namespace
@@ -21,7 +22,7 @@ struct VideoReader::Impl {
   std::vector<double> times;
 };
 
-VideoReader::VideoReader(const std::string&, const ReaderOptions&) { no_video_support(); }
+VideoReader::VideoReader(const std::string& path, const ReaderOptions&) { no_video_support(path); }
 VideoReader::~VideoReader() = default;
 VideoReader::VideoReader(VideoReader&&) noexcept = default;
 VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
@@ -35,7 +36,7 @@ std::vector<Frame> VideoReader::read_indices(const std::vector<int64_t>&) { no_v
 const DecodeStats& VideoReader::stats() const { no_video_support(); }
 void VideoReader::reset_stats() { no_video_support(); }
 
-VideoInfo probe_video(const std::string&) { no_video_support(); }
+VideoInfo probe_video(const std::string& path) { no_video_support(path); }
 
 struct VideoWriter::Impl {
   std::string encoder;
@@ -55,7 +56,7 @@ const char* codec_name(VideoCodec codec) {
 
 bool can_encode(VideoCodec) { return false; }
 
-VideoWriter::VideoWriter(const std::string&, int, int, const WriterOptions&) { no_video_support(); }
+VideoWriter::VideoWriter(const std::string& path, int, int, const WriterOptions&) { no_video_support(path); }
 VideoWriter::~VideoWriter() = default;
 VideoWriter::VideoWriter(VideoWriter&&) noexcept = default;
 VideoWriter& VideoWriter::operator=(VideoWriter&&) noexcept = default;
@@ -65,6 +66,6 @@ void VideoWriter::close() { no_video_support(); }
 int64_t VideoWriter::frames_written() const { no_video_support(); }
 const std::string& VideoWriter::encoder_name() const { no_video_support(); }
 
-void write_image(const std::string&, const Tensor&, int) { no_video_support(); }
+void write_image(const std::string& path, const Tensor&, int) { no_video_support(path); }
 
 }  // namespace vg::media
