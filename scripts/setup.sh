@@ -7,7 +7,9 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libopenblas-dev nlohmann-json3-dev libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev
   libavformat-dev libavcodec-dev libavutil-dev libswscale-dev
+  wordnet-base
 )
+# wordnet-base: the WordNet 3.0 database METEOR matches synonyms with (docs/eval.md).
 # node and npm run the reference tokenizer of the text tests (tools/reference/tokenize_reference.mjs);
 # Debian's packages only when the machine has none of its own.
 command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
