@@ -55,10 +55,13 @@ VisualEncoder::VisualEncoder(const clip::Model& clip, const videomamba::Model& v
   }
 }
 
-int64_t VisualEncoder::tokens_per_clip() const {
+int64_t VisualEncoder::tokens_per_clip(VisualParts parts) const {
   const int64_t image = image_projector_ != nullptr ? image_projector_->config().output_tokens() : 144;
   const int64_t video = video_projector_ != nullptr ? video_projector_->config().output_tokens() : 49;
-  return options_.frames * image + (kVideoMambaFrames / kFramesPerVideoChunk) * video;
+  const int64_t image_tokens = options_.frames * image, video_tokens = (kVideoMambaFrames / kFramesPerVideoChunk) * video;
+  return parts == VisualParts::ImageOnly ? image_tokens
+         : parts == VisualParts::VideoOnly ? video_tokens
+                                           : image_tokens + video_tokens;
 }
 
 VisualEncoding VisualEncoder::encode_video(const std::string& path) const {
@@ -146,24 +149,31 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
   return out;
 }
 
-Tensor VisualEncoder::project(const Tensor& clip_features, const Tensor& videomamba_features) const {
+Tensor VisualEncoder::project(const Tensor& clip_features, const Tensor& videomamba_features, VisualParts parts) const {
   VG_CHECK(image_projector_ != nullptr, "vlm", "projecting needs the image and video projectors");
-  VG_CHECK(clip_features.rank() == 3 && videomamba_features.rank() == 3 &&
-               videomamba_features.size(0) == kVideoMambaFrames && videomamba_features.size(1) == 196,
-           "vlm", "features ", clip_features.describe(), " and ", videomamba_features.describe(),
-           " must be [N, 196, D] and [8, 196, C]");
-  // Image tokens: [N, 196, Dc] -> [N, 144, H] -> [N * 144, H]
-  Tensor image = image_projector_->forward(clip_features);
-  image = image.reshape({image.size(0) * image.size(1), image.size(2)});
-  // Video tokens: each frame's 14x14 grid averaged 2x2 to 7x7, four frames per chunk, then the
-  // video projector, which sees each chunk's 4 x 49 tokens as one 14x14 grid (as the reference).
-  const int64_t C = videomamba_features.size(2);
-  Tensor v = videomamba_features.view({kVideoMambaFrames, 14, 14, C}).permute({0, 3, 1, 2});  // [8, C, 14, 14]
-  v = adaptive_avg_pool2d(v, {7, 7}).permute({0, 2, 3, 1});                                   // [8, 7, 7, C]
-  v = v.reshape({kVideoMambaFrames / kFramesPerVideoChunk, kFramesPerVideoChunk * 49, C});     // [2, 196, C]
-  Tensor video = video_projector_->forward(v);                                                  // [2, 49, H]
-  video = video.reshape({video.size(0) * video.size(1), video.size(2)});
-  return concat({image, video}, 0);  // [N * 144 + 98, H]
+  std::vector<Tensor> blocks;
+  if (parts != VisualParts::VideoOnly) {
+    VG_CHECK(clip_features.defined() && clip_features.rank() == 3 && clip_features.size(1) == 196, "vlm",
+             "CLIP features must be [N, 196, D], got ", clip_features.defined() ? clip_features.describe() : "none");
+    // Image tokens: [N, 196, Dc] -> [N, 144, H] -> [N * 144, H]
+    Tensor image = image_projector_->forward(clip_features);
+    blocks.push_back(image.reshape({image.size(0) * image.size(1), image.size(2)}));
+  }
+  if (parts != VisualParts::ImageOnly) {
+    VG_CHECK(videomamba_features.defined() && videomamba_features.rank() == 3 &&
+                 videomamba_features.size(0) == kVideoMambaFrames && videomamba_features.size(1) == 196,
+             "vlm", "VideoMamba features must be [8, 196, C], got ",
+             videomamba_features.defined() ? videomamba_features.describe() : "none");
+    // Video tokens: each frame's 14x14 grid averaged 2x2 to 7x7, four frames per chunk, then the
+    // video projector, which sees each chunk's 4 x 49 tokens as one 14x14 grid (as the reference).
+    const int64_t C = videomamba_features.size(2);
+    Tensor v = videomamba_features.view({kVideoMambaFrames, 14, 14, C}).permute({0, 3, 1, 2});  // [8, C, 14, 14]
+    v = adaptive_avg_pool2d(v, {7, 7}).permute({0, 2, 3, 1});                                   // [8, 7, 7, C]
+    v = v.reshape({kVideoMambaFrames / kFramesPerVideoChunk, kFramesPerVideoChunk * 49, C});     // [2, 196, C]
+    Tensor video = video_projector_->forward(v);                                                  // [2, 49, H]
+    blocks.push_back(video.reshape({video.size(0) * video.size(1), video.size(2)}));
+  }
+  return blocks.size() == 1 ? blocks[0] : concat(blocks, 0);  // [N * 144 + 98, H] for both
 }
 
 }  // namespace vg

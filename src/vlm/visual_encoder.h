@@ -16,6 +16,10 @@
 
 namespace vg {
 
+// Which visual tokens a model sees: both kinds (stage 3 and inference), or one kind while its
+// projector is pretrained alone (stage 1: VideoMamba tokens; stage 2: CLIP tokens).
+enum class VisualParts { Both, ImageOnly, VideoOnly };
+
 struct VisualEncoderOptions {
   int frames = 8;                 // N: 8, or 16 for the Mobile-VideoGPT setting
   bool reference_sampling = false;  // the reference's 1-fps / 16-frame rule instead of uniform frames
@@ -39,8 +43,8 @@ class VisualEncoder {
                 const projector::Etp* video_projector, VisualEncoderOptions options = {});
 
   const VisualEncoderOptions& options() const { return options_; }
-  // Visual tokens per clip: N * 144 + 98 (1250 at N = 8, 2402 at N = 16).
-  int64_t tokens_per_clip() const;
+  // Visual tokens per clip: N * 144 + 98 (1250 at N = 8, 2402 at N = 16); N * 144 or 98 for one part.
+  int64_t tokens_per_clip(VisualParts parts = VisualParts::Both) const;
 
   // Decodes, samples and encodes a video file (or a still image, repeated to N frames).
   VisualEncoding encode_video(const std::string& path) const;
@@ -51,7 +55,10 @@ class VisualEncoder {
   VisualEncoding encode_pixels(const Tensor& clip_pixels, const Tensor& videomamba_pixels) const;
   // The projection alone, differentiable: CLIP features [N, 196, Dc] and VideoMamba features
   // [8, 196, Dv] -> [N * 144 + 98, H] (training runs the encoders once and projects every step).
-  Tensor project(const Tensor& clip_features, const Tensor& videomamba_features) const;
+  // With one part, only that part's features are needed (the other may be undefined); the CLIP
+  // part takes any number of frames (1 for a still image).
+  Tensor project(const Tensor& clip_features, const Tensor& videomamba_features,
+                 VisualParts parts = VisualParts::Both) const;
 
  private:
   const clip::Model& clip_;

@@ -115,6 +115,22 @@ TEST(VisualEncoder, ProjectionGradientsMatchTheReference) {
   }
 }
 
+TEST(VisualEncoder, OnePartProjectsOnlyItsOwnTokens) {
+  // Stages 1 and 2 pretrain one projector: its tokens are exactly its rows of the full projection.
+  Golden g;
+  TinyVision m = tiny_vision(g.seed, DType::F64);
+  VisualEncoder encoder(m.clip, m.videomamba, &m.image, &m.video, frames(16));
+  VisualEncoding e = encoder.encode_pixels(g.clip_pixels, g.videomamba_pixels);
+  Tensor image = encoder.project(e.clip_features, Tensor(), VisualParts::ImageOnly);
+  Tensor video = encoder.project(Tensor(), e.videomamba_features, VisualParts::VideoOnly);
+  EXPECT_EQ(image.size(0), encoder.tokens_per_clip(VisualParts::ImageOnly));
+  EXPECT_EQ(video.size(0), encoder.tokens_per_clip(VisualParts::VideoOnly));
+  EXPECT_ALL_CLOSE(image, e.visual_tokens.narrow(0, 0, 2304), 0, 0);
+  EXPECT_ALL_CLOSE(video, e.visual_tokens.narrow(0, 2304, 98), 0, 0);
+  // A still image is one frame of CLIP features: 144 tokens.
+  EXPECT_EQ(encoder.project(e.clip_features.narrow(0, 0, 1), Tensor(), VisualParts::ImageOnly).size(0), 144);
+}
+
 TEST(VisualEncoder, Float32AgreesWithTheFloat64Reference) {
   Golden g;
   TinyVision m = tiny_vision(g.seed, DType::F32);
@@ -153,6 +169,7 @@ TEST(VisualEncoder, RejectsBadSettingsAndInputs) {
   testing::expect_error([&] { encoder.encode_frames({}); }, {"[vlm]", "expected 16 frames, got 0"});
   testing::expect_error([&] { encoder.project(zeros({16, 196, 32}, DType::F64), zeros({4, 196, 32}, DType::F64)); },
                         {"[vlm]", "[8, 196, C]"});
+  testing::expect_error([&] { encoder.project(Tensor(), zeros({8, 196, 32}, DType::F64)); }, {"[vlm]", "CLIP features"});
 }
 
 #if VG_HAVE_MEDIA
