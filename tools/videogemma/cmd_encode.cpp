@@ -29,14 +29,6 @@ struct EncodeOptions {
   bool json = false;
 };
 
-// A projector saved on its own (mlp.mlp.0.weight, ...); its widths come from the shapes.
-projector::Etp load_projector(const std::string& path, int64_t pooled) {
-  models::CheckpointSource source(io::Checkpoint::open(path));
-  const Shape fc1 = source.shape("mlp.mlp.0.weight");
-  VG_CHECK(fc1.rank() == 2, "encode", path, ": mlp.mlp.0.weight should be [out, in], got ", fc1);
-  return projector::Etp::load(source, "", projector::EtpConfig{fc1[1], fc1[0], 14, pooled});
-}
-
 void run_encode(const EncodeOptions& o) {
   clip::Model clip = clip::Model::load(o.clip);
   videomamba::LoadOptions vm_options;
@@ -46,8 +38,8 @@ void run_encode(const EncodeOptions& o) {
            "give both --image-projector and --video-projector, or neither");
   std::optional<projector::Etp> image, video;
   if (!o.image_projector.empty()) {
-    image = load_projector(o.image_projector, 12);
-    video = load_projector(o.video_projector, 7);
+    image = projector::Etp::load_file(o.image_projector, 12);
+    video = projector::Etp::load_file(o.video_projector, 7);
   }
   VisualEncoderOptions options;
   options.frames = o.frames;

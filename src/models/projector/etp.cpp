@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "models/common/open_weights.h"
 #include "ops/ops.h"
 
 namespace vg::projector {
@@ -39,6 +40,25 @@ Etp Etp::load(const models::WeightSource& source, const std::string& prefix, con
   p.peg_weight_ = w.load(prefix + "peg.peg.0.weight", {out, 1, 3, 3});
   p.peg_bias_ = w.load(prefix + "peg.peg.0.bias", {out});
   return p;
+}
+
+Etp Etp::load_file(const std::string& path, int64_t pooled, DType dtype) {
+  std::unique_ptr<models::WeightSource> source = models::open_weights(path);
+  // The one prefix in front of "mlp.mlp.0.weight".
+  const std::string key = "mlp.mlp.0.weight";
+  std::string prefix;
+  int found = 0;
+  for (const std::string& name : source->names()) {
+    if (name.size() >= key.size() && name.compare(name.size() - key.size(), key.size(), key) == 0) {
+      prefix = name.substr(0, name.size() - key.size());
+      ++found;
+    }
+  }
+  VG_CHECK(found == 1, "etp", path, found == 0 ? ": holds no projector (no tensor named *mlp.mlp.0.weight)"
+                                               : ": holds several projectors; save each on its own");
+  const Shape fc1 = source->shape(prefix + key);
+  VG_CHECK(fc1.rank() == 2, "etp", path, ": ", prefix, key, " should be [out, in], got ", fc1);
+  return load(*source, prefix, EtpConfig{fc1[1], fc1[0], 14, pooled}, dtype);
 }
 
 Etp Etp::initialize(const EtpConfig& config, Generator& gen, DType dtype) {

@@ -31,6 +31,10 @@ class Etp {
   // Weights `prefix` + "mlp.mlp.0.weight" etc. from a checkpoint (shapes checked).
   static Etp load(const models::WeightSource& source, const std::string& prefix, const EtpConfig& config,
                   DType dtype = DType::F32);
+  // A projector saved on its own (safetensors, or the reference's mm_projector.bin): the tensors
+  // without a prefix or under one prefix ("mm_projector.", "model.image_mm_projector.", ...);
+  // the widths come from the shapes. `pooled` is 12 (image) or 7 (video).
+  static Etp load_file(const std::string& path, int64_t pooled, DType dtype = DType::F32);
   // A fresh projector with PyTorch's default initialisation of nn.Linear and nn.Conv2d
   // (uniform in +-1/sqrt(fan_in)), drawn from `gen`.
   static Etp initialize(const EtpConfig& config, Generator& gen, DType dtype = DType::F32);

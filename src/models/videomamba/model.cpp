@@ -1,7 +1,7 @@
 #include "models/videomamba/model.h"
 
 #include "io/pth.h"
-#include "models/common/pth_source.h"
+#include "models/common/open_weights.h"
 
 #include "io/checkpoint.h"
 #include "ops/ops.h"
@@ -20,16 +20,9 @@ Tensor block(const Config& c, const LayerWeights& w, const Tensor& residual, con
 }  // namespace
 
 Model Model::load(const std::string& path, const LoadOptions& options) {
-  if (io::is_pth_path(path)) {
-    // The official release is a torch.save file that may carry training metadata (an argparse
-    // Namespace, say): such objects are kept opaque, never executed.
-    io::PthOptions pth;
-    pth.skip_unknown_objects = true;
-    models::PthSource source(path, "", pth);
-    return from_source(source, options);
-  }
-  models::CheckpointSource source(io::Checkpoint::open(path));
-  return from_source(source, options);
+  // The official release is a torch.save file that may carry training metadata (an argparse
+  // Namespace, say): open_weights keeps such objects opaque, never executed.
+  return from_source(*models::open_weights(path), options);
 }
 
 Model Model::from_source(const models::WeightSource& source, const LoadOptions& options) {
