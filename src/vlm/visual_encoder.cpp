@@ -64,7 +64,7 @@ int64_t VisualEncoder::tokens_per_clip(VisualParts parts) const {
                                            : image_tokens + video_tokens;
 }
 
-VisualEncoding VisualEncoder::encode_video(const std::string& path) const {
+VisualEncoding VisualEncoder::encode_video(const std::string& path, VisualParts parts) const {
   const auto start = std::chrono::steady_clock::now();
   media::VideoReader reader(path);
   std::vector<media::Frame> frames;
@@ -91,13 +91,13 @@ VisualEncoding VisualEncoder::encode_video(const std::string& path) const {
   std::vector<Tensor> rgb;
   for (const media::Frame& f : frames) rgb.push_back(f.rgb);
   const double decode = seconds_since(start);  // [N] frames of [H, W, 3] u8
-  VisualEncoding out = encode_frames(rgb);
+  VisualEncoding out = encode_frames(rgb, parts);
   out.frame_indices = indices;
   out.decode_seconds = decode;
   return out;
 }
 
-VisualEncoding VisualEncoder::encode_frames(const std::vector<Tensor>& frames) const {
+VisualEncoding VisualEncoder::encode_frames(const std::vector<Tensor>& frames, VisualParts parts) const {
   VG_CHECK(static_cast<int>(frames.size()) == options_.frames, "vlm", "expected ", options_.frames, " frames, got ",
            frames.size());
   const auto start = std::chrono::steady_clock::now();
@@ -109,12 +109,13 @@ VisualEncoding VisualEncoder::encode_frames(const std::vector<Tensor>& frames) c
   Tensor clip_pixels = media::preprocess_clip(frames, clip_pre);
   Tensor videomamba_pixels = media::preprocess_videomamba(frames, vm_pre);
   const double preprocess = seconds_since(start);
-  VisualEncoding out = encode_pixels(clip_pixels, videomamba_pixels);
+  VisualEncoding out = encode_pixels(clip_pixels, videomamba_pixels, parts);
   out.preprocess_seconds = preprocess;
   return out;
 }
 
-VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Tensor& videomamba_pixels) const {
+VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Tensor& videomamba_pixels,
+                                            VisualParts parts) const {
   const int64_t n = options_.frames;
   VG_CHECK(clip_pixels.rank() == 4 && clip_pixels.size(0) == n && videomamba_pixels.rank() == 4 &&
                videomamba_pixels.size(0) == n,
@@ -126,8 +127,14 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
 
   // CLIP on every frame: [N, 3, 224, 224] -> [N, 196, Dc]
   auto t0 = std::chrono::steady_clock::now();
-  out.clip_features = clip_.features(clip_pixels.to(clip_.dtype()), options_.clip_layer, /*drop_cls=*/true).contiguous();
+  if (parts != VisualParts::VideoOnly || n != kVideoMambaFrames) {
+    out.clip_features = clip_.features(clip_pixels.to(clip_.dtype()), options_.clip_layer, /*drop_cls=*/true).contiguous();
+  }
   out.clip_seconds = seconds_since(t0);
+  if (parts == VisualParts::ImageOnly) {
+    if (image_projector_ != nullptr) out.visual_tokens = project(out.clip_features, Tensor(), parts);
+    return out;
+  }
 
   // VideoMamba on 8 frames: all of them, or the attentively selected ones (in time order).
   t0 = std::chrono::steady_clock::now();
@@ -143,7 +150,7 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
 
   if (image_projector_ != nullptr) {
     t0 = std::chrono::steady_clock::now();
-    out.visual_tokens = project(out.clip_features, out.videomamba_features);
+    out.visual_tokens = project(out.clip_features, out.videomamba_features, parts);
     out.project_seconds = seconds_since(t0);
   }
   return out;

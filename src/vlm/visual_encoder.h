@@ -46,13 +46,16 @@ class VisualEncoder {
   // Visual tokens per clip: N * 144 + 98 (1250 at N = 8, 2402 at N = 16); N * 144 or 98 for one part.
   int64_t tokens_per_clip(VisualParts parts = VisualParts::Both) const;
 
-  // Decodes, samples and encodes a video file (or a still image, repeated to N frames).
-  VisualEncoding encode_video(const std::string& path) const;
+  // Decodes, samples and encodes a video file (or a still image, repeated to N frames). With one
+  // part, the other tower is skipped where it is not needed (CLIP still selects VideoMamba's
+  // frames at N = 16), and its features stay undefined.
+  VisualEncoding encode_video(const std::string& path, VisualParts parts = VisualParts::Both) const;
   // Encodes N already sampled RGB frames, u8 [H, W, 3] each.
-  VisualEncoding encode_frames(const std::vector<Tensor>& frames) const;
+  VisualEncoding encode_frames(const std::vector<Tensor>& frames, VisualParts parts = VisualParts::Both) const;
   // Encodes N frames already preprocessed for each encoder (media::preprocess_clip and
   // media::preprocess_videomamba): [N, 3, 224, 224] each, any floating dtype.
-  VisualEncoding encode_pixels(const Tensor& clip_pixels, const Tensor& videomamba_pixels) const;
+  VisualEncoding encode_pixels(const Tensor& clip_pixels, const Tensor& videomamba_pixels,
+                               VisualParts parts = VisualParts::Both) const;
   // The projection alone, differentiable: CLIP features [N, 196, Dc] and VideoMamba features
   // [8, 196, Dv] -> [N * 144 + 98, H] (training runs the encoders once and projects every step).
   // With one part, only that part's features are needed (the other may be undefined); the CLIP

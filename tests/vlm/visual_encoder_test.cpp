@@ -127,6 +127,17 @@ TEST(VisualEncoder, OnePartProjectsOnlyItsOwnTokens) {
   EXPECT_EQ(video.size(0), encoder.tokens_per_clip(VisualParts::VideoOnly));
   EXPECT_ALL_CLOSE(image, e.visual_tokens.narrow(0, 0, 2304), 0, 0);
   EXPECT_ALL_CLOSE(video, e.visual_tokens.narrow(0, 2304, 98), 0, 0);
+  // Encoding one part skips the tower the other part needs (at N = 8 nothing else needs it).
+  VisualEncoder eight(m.clip, m.videomamba, &m.image, &m.video, frames(8));
+  VisualEncoding both = eight.encode_pixels(g.clip_pixels.narrow(0, 0, 8), g.videomamba_pixels.narrow(0, 0, 8));
+  VisualEncoding video_only =
+      eight.encode_pixels(g.clip_pixels.narrow(0, 0, 8), g.videomamba_pixels.narrow(0, 0, 8), VisualParts::VideoOnly);
+  EXPECT_FALSE(video_only.clip_features.defined());
+  EXPECT_ALL_CLOSE(video_only.visual_tokens, both.visual_tokens.narrow(0, 1152, 98), 0, 0);
+  VisualEncoding image_only =
+      eight.encode_pixels(g.clip_pixels.narrow(0, 0, 8), g.videomamba_pixels.narrow(0, 0, 8), VisualParts::ImageOnly);
+  EXPECT_FALSE(image_only.videomamba_features.defined());
+  EXPECT_ALL_CLOSE(image_only.visual_tokens, both.visual_tokens.narrow(0, 0, 1152), 0, 0);
   // A still image is one frame of CLIP features: 144 tokens.
   EXPECT_EQ(encoder.project(e.clip_features.narrow(0, 0, 1), Tensor(), VisualParts::ImageOnly).size(0), 144);
 }
