@@ -93,6 +93,7 @@ VisualEncoding VisualEncoder::encode_video(const std::string& path, VisualParts 
   const double decode = seconds_since(start);  // [N] frames of [H, W, 3] u8
   VisualEncoding out = encode_frames(rgb, parts);
   out.frame_indices = indices;
+  out.still_image = reader.info().is_still_image;
   out.decode_seconds = decode;
   return out;
 }

@@ -29,6 +29,7 @@ struct VisualEncoderOptions {
 
 struct VisualEncoding {
   std::vector<int64_t> frame_indices;      // frames of the video that were sampled (N)
+  bool still_image = false;                // the input was one picture, repeated to N frames
   std::vector<int64_t> videomamba_frames;  // which of those N VideoMamba saw (8), in order
   Tensor clip_features;                    // [N, 196, Dc] (Dc = 768 for ViT-B/16)
   Tensor videomamba_features;              // [8, 196, Dv] (Dv = 576 for VideoMamba-M), before pooling
