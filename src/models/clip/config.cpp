@@ -1,5 +1,7 @@
 #include "models/clip/config.h"
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 
 namespace vg::clip {
@@ -65,5 +67,29 @@ Config Config::from_json(const io::JsonConfig& root) {
 }
 
 Config Config::load(const std::string& path) { return from_json(io::JsonConfig::load(path)); }
+
+std::string Config::to_json() const {
+  validate();
+  // Keys sorted, as transformers' to_json_string writes them. The init scales are
+  // CLIPVisionConfig's defaults, which clip/init.h follows.
+  const nlohmann::json j = {
+      {"architectures", nlohmann::json::array({"CLIPVisionModel"})},
+      {"attention_dropout", 0.0},
+      {"hidden_act", hidden_act == Activation::QuickGelu ? "quick_gelu" : "gelu"},
+      {"hidden_size", hidden_size},
+      {"image_size", image_size},
+      {"initializer_factor", 1.0},
+      {"initializer_range", 0.02},
+      {"intermediate_size", intermediate_size},
+      {"layer_norm_eps", layer_norm_eps},
+      {"model_type", "clip_vision_model"},
+      {"num_attention_heads", num_attention_heads},
+      {"num_channels", num_channels},
+      {"num_hidden_layers", num_hidden_layers},
+      {"patch_size", patch_size},
+      {"projection_dim", 512},  // CLIPVisionConfig's default; a CLIPVisionModel has no projection
+  };
+  return j.dump(2) + "\n";
+}
 
 }  // namespace vg::clip

@@ -41,6 +41,10 @@ struct Config {
   static Config from_json(const io::JsonConfig& json);
   // From a checkpoint folder (its config.json) or a config.json path.
   static Config load(const std::string& path);
+
+  // The config.json of a CLIPVisionModel checkpoint (model_type clip_vision_model): every field
+  // from_json reads under transformers' names, so from_json(to_json()) gives this config back.
+  std::string to_json() const;
 };
 
 }  // namespace vg::clip

@@ -166,6 +166,56 @@ Config Config::from_json(const io::JsonConfig& root) {
 
 Config Config::load(const std::string& path) { return from_json(io::JsonConfig::load(path)); }
 
+std::string Config::to_json() const {
+  validate();
+  VG_CHECK(weight_prefix == "model.", kComponent,
+           "to_json writes a text checkpoint's config, whose weights live under ",
+           "'model.', but this config's weights live under '", weight_prefix, "'");
+  using json = nlohmann::json;  // keys sorted, as transformers' to_json_string writes them
+  json layer_kinds = json::array();
+  for (LayerKind kind : layer_types) {
+    layer_kinds.push_back(kind == LayerKind::Sliding ? "sliding_attention" : "full_attention");
+  }
+  auto rope = [](double theta) { return json{{"rope_theta", theta}, {"rope_type", "default"}}; };
+  auto nullable = [](double value) { return value > 0 ? json(value) : json(nullptr); };  // 0 = off = null
+  json j = {
+      {"activation_sparsity_pattern", activation_sparsity},
+      {"altup_active_idx", altup_active_idx},
+      {"altup_coef_clip", nullable(altup_coef_clip)},
+      {"altup_correct_scale", altup_correct_scale},
+      {"altup_num_inputs", altup_num_inputs},
+      {"architectures", json::array({"Gemma3nForCausalLM"})},
+      {"attention_bias", false},
+      {"attention_dropout", 0.0},
+      {"bos_token_id", bos_token_id},
+      {"eos_token_id", eos_token_ids.size() == 1 ? json(eos_token_ids[0]) : json(eos_token_ids)},
+      {"final_logit_softcapping", nullable(final_logit_softcapping)},
+      {"head_dim", head_dim},
+      {"hidden_activation", "gelu_pytorch_tanh"},
+      {"hidden_size", hidden_size},
+      {"hidden_size_per_layer_input", hidden_size_per_layer_input},
+      {"initializer_range", 0.02},  // the std gemma3n/init.h draws Linear and Embedding weights with
+      {"intermediate_size", intermediate_size},
+      {"laurel_rank", laurel_rank},
+      {"layer_types", layer_kinds},
+      {"max_position_embeddings", max_position_embeddings},
+      {"model_type", "gemma3n_text"},
+      {"num_attention_heads", num_attention_heads},
+      {"num_hidden_layers", num_hidden_layers},
+      {"num_key_value_heads", num_key_value_heads},
+      {"num_kv_shared_layers", num_kv_shared_layers},
+      {"pad_token_id", pad_token_id},
+      {"rms_norm_eps", rms_norm_eps},
+      {"rope_parameters", {{"full_attention", rope(rope_theta_full)}, {"sliding_attention", rope(rope_theta_sliding)}}},
+      {"sliding_window", sliding_window},
+      {"tie_word_embeddings", true},
+      {"use_cache", true},
+      {"vocab_size", vocab_size},
+      {"vocab_size_per_layer_input", vocab_size_per_layer_input},
+  };
+  return j.dump(2) + "\n";
+}
+
 SlicedConfig apply_slice(const Config& config, const MatformerSlice& slice) {
   SlicedConfig out;
   out.config = config;

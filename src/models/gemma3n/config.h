@@ -63,6 +63,12 @@ struct Config {
   static Config from_json(const io::JsonConfig& json);
   // From a checkpoint folder (its config.json) or a config.json path.
   static Config load(const std::string& path);
+
+  // The config.json of a text checkpoint (Gemma3nForCausalLM, model_type gemma3n_text, weights
+  // under "model."), as transformers 5 writes it: every field from_json reads, under transformers'
+  // key names (rope_parameters per layer kind, layer_types, null for a disabled softcap or clip),
+  // so from_json(to_json()) gives this config back. Throws for a multimodal weight_prefix.
+  std::string to_json() const;
 };
 
 // MatFormer Mix-n-Match (the Gemma 3n MatFormer Lab recipe): keep a prefix of each layer's FFN
