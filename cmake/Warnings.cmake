@@ -16,6 +16,12 @@ function(vg_tune_cpu target)
     check_cxx_compiler_flag(-march=native VG_HAS_MARCH_NATIVE)
     if(VG_HAS_MARCH_NATIVE)
       target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-march=native>)
+      # GCC 12 miscompiles some constant vectors with 512-bit AVX-512 code: with -O2
+      # -march=native, `v = {0.95, 0.95, 0, 0, 0, 0, 0, 0}` fills v with 0.95 (Debian bookworm's
+      # 12.2). 256-bit vectors avoid it and cost our kernels nothing measurable.
+      if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+        target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-mno-avx512f>)
+      endif()
     endif()
   endif()
 endfunction()

@@ -4,6 +4,7 @@
 
 #include "core/log.h"
 #include "ops/ops.h"
+#include "train/peft_adapter.h"
 
 namespace vg {
 namespace {
@@ -68,7 +69,7 @@ std::unique_ptr<VideoLanguageModel> VideoLanguageModel::load(const VlmConfig& co
   m->image_projector_ = projector_from(config.image_projector, 12, m->clip_->config().hidden_size, H, options, 0x1111, "image");
   m->video_projector_ = projector_from(config.video_projector, 7, m->videomamba_->config().embed_dim, H, options, 0x2222, "video");
   m->lora_ = std::make_unique<models::LoraSet>();
-  VG_CHECK(config.lora.empty(), "vlm", "LoRA adapters are not supported yet");  // replaced by the PEFT reader
+  if (!config.lora.empty()) *m->lora_ = train::load_peft_adapter(config.lora, *m->lm_);
   m->lm_->set_lora(m->lora_.get());
 
   VisualEncoderOptions encoder_options;

@@ -2,6 +2,7 @@
 #include <CLI/CLI.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <cstdio>
 #include <nlohmann/json.hpp>
 
@@ -11,12 +12,14 @@
 #include "text/chat_template.h"
 #include "vlm/generation.h"
 #include "vlm/stop_strings.h"
+#include "vlm/video_language_model.h"
 
 namespace vg::cli {
 namespace {
 
 struct GenerateOptions {
   ModelOptions model;
+  std::string video;
   std::string prompt;
   std::string system;
   std::string ids;
@@ -27,7 +30,36 @@ struct GenerateOptions {
   GenerationOptions generation;
 };
 
+// Streams the continuation of `prompt` (text when a tokenizer is given, else ids).
+void stream(const gemma3n::Model& model, const text::Tokenizer* tokenizer, const Prompt& prompt, GenerateOptions& o);
+
+// --video: the model is a video-language model config; the clip is encoded and spliced in.
+void run_video_generate(GenerateOptions& o) {
+  VG_CHECK(o.ids.empty() && !o.raw, "cli", "--video takes a question (--prompt), not --ids or --raw");
+  std::unique_ptr<VideoLanguageModel> vlm = VideoLanguageModel::load(VlmConfig::load(o.model.model));
+  const std::string question = o.prompt.empty() ? vlm->config().default_prompt() : o.prompt;
+  VG_CHECK(o.system.empty(), "cli", "with --video the system prompt comes from the model config (\"system_prompt\")");
+  VisualEncoding e = vlm->encoder().encode_video(o.video);
+  logging::info("encoded ", e.frame_indices.size(), " frames into ", e.visual_tokens.size(0), " visual tokens in ",
+                e.decode_seconds + e.preprocess_seconds + e.clip_seconds + e.videomamba_seconds + e.project_seconds, " s");
+  SpliceOptions splice;
+  splice.label_answers = false;
+  SplicedSequence s = vlm->sequence(e.visual_tokens, question, std::nullopt, splice);
+  Prompt prompt;
+  prompt.embeds = s.embeds;
+  prompt.ple_ids = s.ple_ids;
+  stream(vlm->language_model(), &vlm->tokenizer(), prompt, o);
+}
+
 void run_generate(GenerateOptions o) {
+  std::error_code ec;
+  const bool config_file = std::filesystem::is_regular_file(o.model.model, ec);
+  if (!o.video.empty() || config_file) {
+    VG_CHECK(!o.video.empty(), "cli", o.model.model, " is a model config: give a clip with --video");
+    VG_CHECK(config_file, "cli", "--video needs --model to be a video-language model config (a .json file, docs/vision.md), not ",
+             o.model.model);
+    return run_video_generate(o);
+  }
   VG_CHECK(o.prompt.empty() != o.ids.empty(), "cli", "give exactly one of --prompt and --ids");
   gemma3n::Model model = o.model.load_model();
   std::optional<text::Tokenizer> tokenizer = o.model.load_tokenizer();
@@ -49,10 +81,14 @@ void run_generate(GenerateOptions o) {
     chat.placeholder.clear();
     prompt.ids = text::apply_chat_template(*tokenizer, messages, chat).ids;
   }
+  stream(model, tokenizer ? &*tokenizer : nullptr, prompt, o);
+}
+
+void stream(const gemma3n::Model& model, const text::Tokenizer* tokenizer, const Prompt& prompt, GenerateOptions& o) {
   if (o.ignore_eos) o.generation.stop_ids = std::vector<int32_t>{};
 
   std::optional<text::StreamDecoder> decoder;
-  if (tokenizer) decoder.emplace(*tokenizer, /*skip_special_tokens=*/true);
+  if (tokenizer != nullptr) decoder.emplace(*tokenizer, /*skip_special_tokens=*/true);
   StopStringFilter filter(o.stop);
   std::string text;
   bool stopped_by_string = false;
@@ -85,7 +121,7 @@ void run_generate(GenerateOptions o) {
     nlohmann::json doc = {{"ids", r.ids},
                           {"text", text},
                           {"finish_reason", finish_reason_name(r.finish_reason)},
-                          {"prompt_tokens", prompt.ids.size()},
+                          {"prompt_tokens", prompt.length()},
                           {"time_to_first_token_s", prefill},
                           {"tokens_per_second", rate}};
     std::printf("%s\n", doc.dump().c_str());
@@ -94,7 +130,7 @@ void run_generate(GenerateOptions o) {
       for (size_t i = 0; i < r.ids.size(); ++i) std::printf("%s%d", i ? " " : "", r.ids[i]);
     }
     std::printf("\n");
-    logging::info(prompt.ids.size(), " prompt tokens, first token after ", prefill, " s, ", r.ids.size(), " tokens at ",
+    logging::info(prompt.length(), " prompt tokens, first token after ", prefill, " s, ", r.ids.size(), " tokens at ",
                   rate, " tokens/s (", finish_reason_name(r.finish_reason), ")");
   }
 }
@@ -106,7 +142,8 @@ void add_generate_command(CLI::App& app) {
   o->generation.sampling.temperature = 0.0;  // greedy unless asked
   CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a Gemma 3n model, streaming the text");
   o->model.add_to(*cmd);
-  cmd->add_option("--prompt", o->prompt, "user message, wrapped in the Gemma chat template");
+  cmd->add_option("--video", o->video, "a clip to ask about; --model is then a model config (.json)");
+  cmd->add_option("--prompt", o->prompt, "user message, wrapped in the Gemma chat template (with --video: the question)");
   cmd->add_option("--system", o->system, "system message (with --prompt)");
   cmd->add_flag("--raw", o->raw, "use --prompt as plain text (with <bos>), without the chat template");
   cmd->add_option("--ids", o->ids, "prompt token ids, e.g. 2,17,300");

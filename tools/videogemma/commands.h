@@ -15,6 +15,9 @@ void add_generate_command(CLI::App& app);
 void add_score_command(CLI::App& app);
 void add_encode_command(CLI::App& app);
 void add_tokenize_command(CLI::App& app);
+void add_merge_command(CLI::App& app);
+void add_train_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
 
 // "videogemma 0.1.0 (cpu: OpenBLAS 0.3.21, cuda: off, media: on)"
 const char* version_string();

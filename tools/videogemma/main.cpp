@@ -32,6 +32,9 @@ int main(int argc, char** argv) {
   vg::cli::add_score_command(app);
   vg::cli::add_encode_command(app);
   vg::cli::add_tokenize_command(app);
+  vg::cli::add_train_command(app);
+  vg::cli::add_merge_command(app);
+  vg::cli::add_synth_command(app);
 
   try {
     app.parse(argc, argv);

@@ -173,7 +173,23 @@ Tensor Model::loss(const Tensor& hidden, const Tensor& labels, Reduction reducti
   CrossEntropyOptions options;
   options.softcap = config_.final_logit_softcapping;
   options.reduction = reduction;
-  return softcap_cross_entropy(hidden.slice(1, 0, T - 1), weights_.embed_tokens, labels.slice(1, 1, T), options);
+  Tensor h = hidden.slice(1, 0, T - 1), y = labels.slice(1, 1, T);
+  if (reduction != Reduction::None) {
+    // Only labelled positions need the 262k-way head: in a VLM sequence they are the few answer
+    // tokens after a thousand visual ones. [B, T-1, D] -> [K, D]
+    std::vector<int64_t> rows;
+    const std::vector<int64_t> flat = y.contiguous().to(DType::I64).to_vector<int64_t>();
+    for (size_t i = 0; i < flat.size(); ++i) {
+      if (flat[i] != options.ignore_index) rows.push_back(static_cast<int64_t>(i));
+    }
+    if (!rows.empty() && rows.size() < flat.size()) {
+      const int64_t D = h.size(2), K = static_cast<int64_t>(rows.size());
+      Tensor index = Tensor::from_vector(rows, {K});
+      h = index_select(h.reshape({-1, D}), 0, index).unsqueeze(0);                          // [1, K, D]
+      y = index_select(y.contiguous().reshape({-1}).to(DType::I64), 0, index).unsqueeze(0);  // [1, K]
+    }
+  }
+  return softcap_cross_entropy(h, weights_.embed_tokens, y, options);
 }
 
 }  // namespace vg::gemma3n

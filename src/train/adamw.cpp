@@ -1,0 +1,299 @@
+#include "train/adamw.h"
+
+#include <cmath>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "autograd/grad_mode.h"
+#include "core/thread_pool.h"
+#include "io/safetensors.h"
+#include "ops/ops.h"
+
+namespace vg::train {
+namespace {
+
+constexpr const char* kComponent = "train";
+constexpr const char* kStepSuffix = ".step";
+constexpr const char* kExpAvgSuffix = ".exp_avg";
+constexpr const char* kExpAvgSqSuffix = ".exp_avg_sq";
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// The per-step scalars of one parameter, each rounded to the parameter's dtype exactly where
+// torch turns the Python float into a tensor scalar.
+template <class T>
+struct StepScalars {
+  bool decay = false;
+  T decay_factor;      // 1 - lr * weight_decay
+  T lerp_weight;       // 1 - beta1
+  T beta2;             // exp_avg_sq.mul_(beta2)
+  T one_minus_beta2;   // addcmul_'s value
+  T bias_correction2_sqrt;
+  T eps;
+  T neg_step_size;     // addcdiv_'s value: -(lr / (1 - beta1^step))
+};
+
+template <class T>
+StepScalars<T> step_scalars(const ParamGroup& g, int64_t step) {
+  // The same double arithmetic as torch/optim/adam.py's _single_tensor_adam.
+  const double bias_correction1 = 1.0 - std::pow(g.beta1, static_cast<double>(step));
+  const double bias_correction2 = 1.0 - std::pow(g.beta2, static_cast<double>(step));
+  const double step_size = g.lr / bias_correction1;
+  StepScalars<T> s;
+  s.decay = g.weight_decay != 0.0;
+  s.decay_factor = static_cast<T>(1.0 - g.lr * g.weight_decay);
+  s.lerp_weight = static_cast<T>(1.0 - g.beta1);
+  s.beta2 = static_cast<T>(g.beta2);
+  s.one_minus_beta2 = static_cast<T>(1.0 - g.beta2);
+  s.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
+  s.eps = static_cast<T>(g.eps);
+  s.neg_step_size = static_cast<T>(-step_size);
+  return s;
+}
+
+// torch's lerp (ATen/native/Lerp.h): the vectorised CPU kernel computes both branches with a
+// fused multiply-add, and so does its scalar tail as PyTorch is compiled.
+template <class T>
+T torch_lerp(T self, T end, T weight) {
+  return std::abs(weight) < T(0.5) ? std::fma(weight, end - self, self) : std::fma(weight - T(1), end - self, end);
+}
+
+// One parameter's update. The build uses ISO C++ (no -ffp-contract=fast), so every expression
+// below rounds after each operation unless it says std::fma: torch's lerp and addcmul kernels
+// are compiled with contraction, and matching them bit for bit needs the same fused steps
+// (checked against torch 2.11 on an AVX-512 CPU, tests/train/adamw_test.cpp).
+template <class T>
+void update(T* p, const T* g, T* m, T* v, int64_t n, const StepScalars<T>& s) {
+  parallel_for(n, 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      T param = p[i];
+      if (s.decay) param = param * s.decay_factor;  // param.mul_(1 - lr * weight_decay)
+      const T grad = g[i];
+      m[i] = torch_lerp(m[i], grad, s.lerp_weight);  // exp_avg.lerp_(grad, 1 - beta1)
+      T sq = v[i] * s.beta2;                          // exp_avg_sq.mul_(beta2)
+      sq = std::fma(s.one_minus_beta2 * grad, grad, sq);  //   .addcmul_(grad, grad, value=1 - beta2)
+      v[i] = sq;
+      const T denom = std::sqrt(sq) / s.bias_correction2_sqrt + s.eps;  // (sqrt(v) / bc2_sqrt).add_(eps)
+      p[i] = param + s.neg_step_size * m[i] / denom;                    // param.addcdiv_(m, denom, -step_size)
+    }
+  });
+}
+
+void check_group(const ParamGroup& g, size_t index) {
+  const std::string which = str("parameter group ", index, g.label.empty() ? "" : " (" + g.label + ")");
+  VG_CHECK(std::isfinite(g.lr) && g.lr >= 0, kComponent, which, ": invalid learning rate ", g.lr);
+  VG_CHECK(std::isfinite(g.eps) && g.eps >= 0, kComponent, which, ": invalid eps ", g.eps);
+  VG_CHECK(g.beta1 >= 0 && g.beta1 < 1, kComponent, which, ": invalid beta1 ", g.beta1, " (must be in [0, 1))");
+  VG_CHECK(g.beta2 >= 0 && g.beta2 < 1, kComponent, which, ": invalid beta2 ", g.beta2, " (must be in [0, 1))");
+  VG_CHECK(std::isfinite(g.weight_decay) && g.weight_decay >= 0, kComponent, which, ": invalid weight_decay ",
+           g.weight_decay);
+}
+
+}  // namespace
+
+AdamW::AdamW(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
+  std::set<std::string> names;
+  std::set<const TensorImpl*> tensors;
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    const ParamGroup& g = groups_[gi];
+    check_group(g, gi);
+    for (const NamedParameter& p : g.params) {
+      VG_CHECK(!p.name.empty(), kComponent, "parameter group ", gi, " has a parameter without a name");
+      VG_CHECK(names.insert(p.name).second, kComponent, "parameter '", p.name,
+               "' appears twice in the optimizer (names must be unique)");
+      VG_CHECK(p.tensor.defined(), kComponent, "parameter '", p.name, "' is undefined");
+      VG_CHECK(tensors.insert(p.tensor.impl()).second, kComponent, "parameter '", p.name,
+               "' is a tensor already given under another name");
+      VG_CHECK(p.tensor.dtype() == DType::F32 || p.tensor.dtype() == DType::F64, kComponent, "parameter '", p.name,
+               "' is ", p.tensor.describe(), "; AdamW keeps f32 or f64 parameters (master copies)");
+      VG_CHECK(p.tensor.device().is_cpu(), kComponent, "parameter '", p.name, "' is ", p.tensor.describe(),
+               "; this AdamW updates CPU tensors");
+      VG_CHECK(p.tensor.is_contiguous(), kComponent, "parameter '", p.name, "' is not contiguous");
+      VG_CHECK(p.tensor.is_leaf() && p.tensor.requires_grad(), kComponent, "parameter '", p.name,
+               "' must be a leaf that requires grad");
+    }
+  }
+}
+
+void AdamW::set_lr(size_t group, double lr) {
+  VG_CHECK(group < groups_.size(), kComponent, "set_lr: no parameter group ", group, " (", groups_.size(),
+           " groups)");
+  VG_CHECK(std::isfinite(lr) && lr >= 0, kComponent, "set_lr: invalid learning rate ", lr);
+  groups_[group].lr = lr;
+}
+
+double AdamW::lr(size_t group) const {
+  VG_CHECK(group < groups_.size(), kComponent, "lr: no parameter group ", group);
+  return groups_[group].lr;
+}
+
+void AdamW::step() {
+  NoGradGuard no_grad;
+  for (const ParamGroup& g : groups_) {
+    for (const NamedParameter& p : g.params) {
+      Tensor grad = p.tensor.grad();
+      if (!grad.defined()) continue;
+      VG_CHECK(grad.shape() == p.tensor.shape() && grad.dtype() == p.tensor.dtype(), kComponent, "gradient of '",
+               p.name, "' is ", grad.describe(), " for a parameter ", p.tensor.describe());
+      grad = grad.to(Device::cpu()).contiguous();
+      State& s = state_[p.name];
+      if (!s.exp_avg.defined()) {
+        s.exp_avg = zeros(p.tensor.shape(), p.tensor.dtype());
+        s.exp_avg_sq = zeros(p.tensor.shape(), p.tensor.dtype());
+      }
+      s.step += 1;
+      const int64_t n = p.tensor.numel();
+      if (p.tensor.dtype() == DType::F32) {
+        update(p.tensor.data<float>(), grad.data<float>(), s.exp_avg.data<float>(), s.exp_avg_sq.data<float>(), n,
+               step_scalars<float>(g, s.step));
+      } else {
+        update(p.tensor.data<double>(), grad.data<double>(), s.exp_avg.data<double>(),
+               s.exp_avg_sq.data<double>(), n, step_scalars<double>(g, s.step));
+      }
+    }
+  }
+}
+
+void AdamW::zero_grad() {
+  for (ParamGroup& g : groups_) {
+    for (NamedParameter& p : g.params) p.tensor.zero_grad();
+  }
+}
+
+int64_t AdamW::steps_of(const std::string& name) const {
+  VG_CHECK(find(name) != nullptr, kComponent, "steps_of: no parameter '", name, "'");
+  auto it = state_.find(name);
+  return it == state_.end() ? 0 : it->second.step;
+}
+
+const NamedParameter* AdamW::find(const std::string& name) const {
+  for (const ParamGroup& g : groups_) {
+    for (const NamedParameter& p : g.params) {
+      if (p.name == name) return &p;
+    }
+  }
+  return nullptr;
+}
+
+std::map<std::string, Tensor> AdamW::state_dict() const {
+  std::map<std::string, Tensor> out;
+  for (const auto& [name, s] : state_) {
+    out[name + kStepSuffix] = Tensor::from_vector(std::vector<int64_t>{s.step}, Shape{});
+    out[name + kExpAvgSuffix] = s.exp_avg;
+    out[name + kExpAvgSqSuffix] = s.exp_avg_sq;
+  }
+  return out;
+}
+
+void AdamW::load_state_dict(const std::map<std::string, Tensor>& state) {
+  NoGradGuard no_grad;
+  struct Parts {
+    Tensor step, exp_avg, exp_avg_sq;
+  };
+  std::map<std::string, Parts> parts;
+  for (const auto& [key, tensor] : state) {
+    std::string name;
+    Tensor Parts::*slot = nullptr;
+    // ".exp_avg_sq" also ends like nothing else, but test it before ".exp_avg" for clarity.
+    if (ends_with(key, kExpAvgSqSuffix)) {
+      name = key.substr(0, key.size() - std::string(kExpAvgSqSuffix).size());
+      slot = &Parts::exp_avg_sq;
+    } else if (ends_with(key, kExpAvgSuffix)) {
+      name = key.substr(0, key.size() - std::string(kExpAvgSuffix).size());
+      slot = &Parts::exp_avg;
+    } else if (ends_with(key, kStepSuffix)) {
+      name = key.substr(0, key.size() - std::string(kStepSuffix).size());
+      slot = &Parts::step;
+    } else {
+      throw Error(kComponent, str("optimizer state entry '", key,
+                                  "' is not '<parameter>.step', '.exp_avg' or '.exp_avg_sq'"));
+    }
+    VG_CHECK(find(name) != nullptr, kComponent, "optimizer state entry '", key, "' is for a parameter '", name,
+             "' that this optimizer does not have");
+    parts[name].*slot = tensor;
+  }
+  std::map<std::string, State> loaded;
+  for (const auto& [name, p] : parts) {
+    const Tensor& param = find(name)->tensor;
+    VG_CHECK(p.step.defined() && p.exp_avg.defined() && p.exp_avg_sq.defined(), kComponent,
+             "optimizer state of '", name, "' is incomplete (needs .step, .exp_avg and .exp_avg_sq)");
+    VG_CHECK(p.step.numel() == 1 && (p.step.dtype() == DType::I64 || p.step.dtype() == DType::I32 ||
+                                     is_floating(p.step.dtype())),
+             kComponent, "optimizer state '", name, ".step' must be one number, got ", p.step.describe());
+    const double step = p.step.item();
+    VG_CHECK(step >= 0 && step == std::floor(step), kComponent, "optimizer state '", name,
+             ".step' must be a whole number >= 0, got ", step);
+    for (const Tensor* t : {&p.exp_avg, &p.exp_avg_sq}) {
+      VG_CHECK(t->shape() == param.shape() && t->dtype() == param.dtype(), kComponent, "optimizer state of '", name,
+               "' is ", t->describe(), " for a parameter ", param.describe());
+    }
+    State s;
+    s.step = static_cast<int64_t>(step);
+    s.exp_avg = p.exp_avg.to(Device::cpu()).contiguous().clone();
+    s.exp_avg_sq = p.exp_avg_sq.to(Device::cpu()).contiguous().clone();
+    loaded[name] = std::move(s);
+  }
+  state_ = std::move(loaded);
+}
+
+void AdamW::save(const std::string& path) const {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const ParamGroup& g : groups_) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const NamedParameter& p : g.params) names.push_back(p.name);
+    groups.push_back({{"label", g.label},
+                      {"lr", g.lr},
+                      {"weight_decay", g.weight_decay},
+                      {"betas", {g.beta1, g.beta2}},
+                      {"eps", g.eps},
+                      {"params", names}});
+  }
+  io::save_safetensors(path, state_dict(), {{"optimizer", "AdamW"}, {"param_groups", groups.dump()}});
+}
+
+void AdamW::load(const std::string& path) {
+  io::SafetensorsFile file = io::SafetensorsFile::open(path);
+  const auto& meta = file.metadata();
+  auto kind = meta.find("optimizer");
+  VG_CHECK(kind != meta.end() && kind->second == "AdamW", kComponent, path,
+           ": not an AdamW state file (its metadata has no \"optimizer\": \"AdamW\")");
+  auto groups_it = meta.find("param_groups");
+  VG_CHECK(groups_it != meta.end(), kComponent, path, ": the metadata has no param_groups");
+  nlohmann::json groups;
+  try {
+    groups = nlohmann::json::parse(groups_it->second);
+  } catch (const nlohmann::json::exception& e) {
+    throw Error(kComponent, str(path, ": param_groups in the metadata is not valid JSON: ", e.what()));
+  }
+  VG_CHECK(groups.is_array() && groups.size() == groups_.size(), kComponent, path, ": the file has ",
+           groups.is_array() ? groups.size() : 0, " parameter groups, this optimizer ", groups_.size());
+  std::vector<ParamGroup> restored = groups_;
+  for (size_t gi = 0; gi < groups_.size(); ++gi) {
+    const nlohmann::json& g = groups[gi];
+    std::set<std::string> saved, current;
+    try {
+      for (const auto& n : g.at("params")) saved.insert(n.get<std::string>());
+      restored[gi].lr = g.at("lr").get<double>();
+      restored[gi].weight_decay = g.at("weight_decay").get<double>();
+      restored[gi].beta1 = g.at("betas").at(0).get<double>();
+      restored[gi].beta2 = g.at("betas").at(1).get<double>();
+      restored[gi].eps = g.at("eps").get<double>();
+    } catch (const nlohmann::json::exception& e) {
+      throw Error(kComponent, str(path, ": parameter group ", gi, " in the metadata is malformed: ", e.what()));
+    }
+    for (const NamedParameter& p : groups_[gi].params) current.insert(p.name);
+    VG_CHECK(saved == current, kComponent, path, ": parameter group ", gi, " was saved with ", saved.size(),
+             " parameters", saved.empty() ? "" : " (first '" + *saved.begin() + "')", " and now has ",
+             current.size(), current.empty() ? "" : " (first '" + *current.begin() + "')",
+             ": the optimizer state belongs to another set of trainable parameters");
+    check_group(restored[gi], gi);
+  }
+  std::map<std::string, Tensor> state;
+  for (const io::TensorInfo& info : file.tensors()) state[info.name] = file.get(info.name);
+  load_state_dict(state);
+  groups_ = std::move(restored);
+}
+
+}  // namespace vg::train

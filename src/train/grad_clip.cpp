@@ -1,0 +1,127 @@
+#include "train/grad_clip.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/grad_mode.h"
+
+namespace vg::train {
+namespace {
+
+constexpr const char* kComponent = "train";
+
+std::vector<Tensor> defined_grads(const std::vector<NamedParameter>& params) {
+  std::vector<Tensor> grads;
+  for (const NamedParameter& p : params) {
+    if (!p.tensor.defined()) continue;
+    Tensor g = p.tensor.grad();
+    if (!g.defined()) continue;
+    VG_CHECK(g.dtype() == DType::F32 || g.dtype() == DType::F64, kComponent, "gradient of '", p.name, "' is ",
+             g.describe(), "; clipping handles f32 and f64 gradients");
+    VG_CHECK(g.device().is_cpu() && g.is_contiguous(), kComponent, "gradient of '", p.name, "' is ", g.describe(),
+             "; clipping needs contiguous CPU gradients");
+    grads.push_back(g);
+  }
+  return grads;
+}
+
+// The dtype torch computes the total in: the gradients' own, or double for a mix.
+DType common_dtype(const std::vector<Tensor>& grads) {
+  if (grads.empty()) return DType::F32;
+  for (const Tensor& g : grads) {
+    if (g.dtype() != grads.front().dtype()) return DType::F64;
+  }
+  return grads.front().dtype();
+}
+
+double round_to(double value, DType dtype) {
+  return dtype == DType::F32 ? static_cast<double>(static_cast<float>(value)) : value;
+}
+
+// ||g||_2 of one gradient, accumulated in double and rounded to its dtype (torch returns each
+// norm in the gradient's dtype before stacking them).
+double tensor_norm(const Tensor& g) {
+  double sum = 0;
+  const int64_t n = g.numel();
+  if (g.dtype() == DType::F32) {
+    const float* p = g.data<float>();
+    for (int64_t i = 0; i < n; ++i) sum += static_cast<double>(p[i]) * static_cast<double>(p[i]);
+  } else {
+    const double* p = g.data<double>();
+    for (int64_t i = 0; i < n; ++i) sum += p[i] * p[i];
+  }
+  return round_to(std::sqrt(sum), g.dtype());
+}
+
+double total_norm_of(const std::vector<Tensor>& grads, DType dtype) {
+  double sum = 0;
+  for (const Tensor& g : grads) {
+    const double norm = tensor_norm(g);
+    sum += norm * norm;
+  }
+  return round_to(std::sqrt(sum), dtype);
+}
+
+// max_norm / (total + 1e-6), clamped to 1, in `T`. torch evaluates `float / tensor` as
+// tensor.reciprocal() * float, so the reciprocal is rounded first.
+template <class T>
+T clip_coefficient(double total, double max_norm) {
+  const T denom = static_cast<T>(total) + static_cast<T>(1e-6);
+  const T coef = (T(1) / denom) * static_cast<T>(max_norm);
+  return std::min(coef, T(1));
+}
+
+template <class T>
+void scale(const Tensor& g, T coef) {
+  T* p = g.data<T>();
+  const int64_t n = g.numel();
+  for (int64_t i = 0; i < n; ++i) p[i] = p[i] * coef;
+}
+
+}  // namespace
+
+bool ClipResult::finite() const { return std::isfinite(total_norm); }
+
+double grad_norm(const std::vector<NamedParameter>& params) {
+  std::vector<Tensor> grads = defined_grads(params);
+  return total_norm_of(grads, common_dtype(grads));
+}
+
+ClipResult clip_grads_with_norm(const std::vector<NamedParameter>& params, double max_norm, double total_norm) {
+  VG_CHECK(max_norm > 0 && std::isfinite(max_norm), kComponent, "max_grad_norm must be positive and finite, got ",
+           max_norm);
+  NoGradGuard no_grad;
+  std::vector<Tensor> grads = defined_grads(params);
+  const DType dtype = common_dtype(grads);
+  ClipResult result;
+  result.total_norm = round_to(total_norm, dtype);
+  if (!result.finite()) return result;  // the caller skips this step
+  if (dtype == DType::F32) {
+    const float coef = clip_coefficient<float>(result.total_norm, max_norm);
+    result.clip_coef = coef;
+    for (const Tensor& g : grads) {
+      if (g.dtype() == DType::F32) scale<float>(g, coef);
+      else scale<double>(g, static_cast<double>(coef));
+    }
+  } else {
+    const double coef = clip_coefficient<double>(result.total_norm, max_norm);
+    result.clip_coef = coef;
+    for (const Tensor& g : grads) {
+      if (g.dtype() == DType::F64) scale<double>(g, coef);
+      else scale<float>(g, static_cast<float>(coef));
+    }
+  }
+  return result;
+}
+
+ClipResult clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm) {
+  return clip_grads_with_norm(params, max_norm, grad_norm(params));
+}
+
+ClipResult clip_grad_norm(const std::vector<ParamGroup>& groups, double max_norm) {
+  std::vector<NamedParameter> all;
+  for (const ParamGroup& g : groups) all.insert(all.end(), g.params.begin(), g.params.end());
+  return clip_grad_norm(all, max_norm);
+}
+
+}  // namespace vg::train

@@ -1,0 +1,417 @@
+#include "train/trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "core/log.h"
+#include "core/random.h"
+#include "data/registry.h"
+#include "io/mapped_file.h"
+#include "io/safetensors.h"
+#include "ops/ops.h"
+#include "train/feature_cache.h"
+#include "train/grad_clip.h"
+#include "train/lora.h"
+#include "train/loss_curve.h"
+#include "train/lr_schedule.h"
+#include "train/param_groups.h"
+#include "train/peft_adapter.h"
+#include "train/train_state.h"
+#include "vlm/video_language_model.h"
+
+namespace vg::train {
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using Clock = std::chrono::steady_clock;
+
+struct Example {
+  std::string media;  // "" for text only
+  std::string question;
+  std::string answer;
+};
+
+VisualParts parts_of(int stage) {
+  return stage == 1 ? VisualParts::VideoOnly : stage == 2 ? VisualParts::ImageOnly : VisualParts::Both;
+}
+
+// LLaVA prompts may carry "<image>" / "<video>" tags: the template places the clip itself.
+std::string without_media_tags(std::string q) {
+  for (const char* tag : {"<video>", "<image>"}) {
+    for (size_t at = q.find(tag); at != std::string::npos; at = q.find(tag)) {
+      size_t end = at + std::string(tag).size();
+      if (end < q.size() && q[end] == '\n') ++end;
+      q.erase(at, end - at);
+    }
+  }
+  return q;
+}
+
+std::vector<Example> examples_of(const data::Dataset& d) {
+  std::vector<Example> out;
+  for (const data::Record& r : d.records) out.push_back({r.media_path, without_media_tags(r.prompt()), r.answer()});
+  return out;
+}
+
+// What a resumed run must share with the run that wrote the checkpoint.
+std::string fingerprint(const TrainConfig& c, int64_t examples) {
+  return str("stage ", c.stage, "; train ", c.train_data, " (", examples, " examples); batch ", c.batch_size, " x ",
+             c.gradient_accumulation, "; lr ", c.learning_rate, "/", c.projector_learning_rate, "; schedule ",
+             c.lr_scheduler, " warmup ", c.warmup_ratio, "; epochs ", c.epochs, " max_steps ", c.max_steps, "; lora r ",
+             c.lora.r, " alpha ", c.lora.alpha, " dropout ", c.lora.dropout, "; seed ", c.seed);
+}
+
+// The order examples are visited in during `epoch`: a seeded shuffle.
+std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  const uint64_t key = seed * 0x9e3779b97f4a7c15ull + static_cast<uint64_t>(epoch) + 1;
+  for (int64_t i = n - 1; i > 0; --i) {
+    const auto r = philox4x32(key, static_cast<uint64_t>(i));
+    const int64_t j = static_cast<int64_t>(uint_to_unit_double(r[0], r[1]) * static_cast<double>(i + 1));
+    std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
+  }
+  return order;
+}
+
+class Run {
+ public:
+  Run(const TrainConfig& config, const ProgressCallback& progress) : c_(config.resolved()), progress_(progress) {}
+
+  TrainResult go();
+
+ private:
+  void load_model_and_data();
+  void set_up_trainables();
+  void encode_all();
+  // One micro-batch's mean answer-token loss (graph kept for backward when training).
+  Tensor batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from, int64_t* tokens, int64_t* answers);
+  double validation_loss();
+  void write_outputs(TrainResult& result);
+  void log_line(const json& line);
+  void report(TrainProgress::Phase phase, int64_t done, int64_t total);
+
+  TrainConfig c_;
+  ProgressCallback progress_;
+  VlmConfig model_config_;
+  std::unique_ptr<VideoLanguageModel> vlm_;
+  std::unique_ptr<FeatureCache> cache_;
+  std::vector<Example> train_, val_;
+  int64_t skipped_records_ = 0;
+  models::LoraSet* lora_ = nullptr;
+  LoraOptions lora_options_;
+  std::vector<NamedParameter> trainable_;
+  std::unique_ptr<AdamW> optimizer_;
+  std::vector<double> base_lrs_;
+  TrainState state_;
+  TrainProgress last_;
+  Clock::time_point start_ = Clock::now();
+};
+
+void Run::report(TrainProgress::Phase phase, int64_t done, int64_t total) {
+  last_.phase = phase;
+  last_.done = done;
+  last_.total = total;
+  if (progress_) progress_(last_);
+}
+
+void Run::log_line(const json& line) {
+  std::ofstream out(fs::path(c_.output) / "train_log.jsonl", std::ios::app);
+  out << line.dump() << "\n";
+}
+
+void Run::load_model_and_data() {
+  model_config_ = VlmConfig::load(c_.model);
+  if (c_.max_length == 0) c_.max_length = model_config_.max_length;
+  VlmLoadOptions options;
+  options.allow_fresh_projectors = true;
+  options.init_seed = c_.seed;
+  vlm_ = VideoLanguageModel::load(model_config_, options);
+
+  data::LoadOptions load;
+  load.on_bad_record = c_.bad_records;
+  data::Dataset train = data::load_dataset(c_.train_data, c_.datasets, load);
+  skipped_records_ = static_cast<int64_t>(train.skipped.size());
+  train_ = examples_of(train);
+  VG_CHECK(!train_.empty(), "train", c_.train_data, " has no usable records");
+  if (!c_.val_data.empty()) {
+    data::Dataset val = data::load_dataset(c_.val_data, c_.datasets, load);
+    skipped_records_ += static_cast<int64_t>(val.skipped.size());
+    val_ = examples_of(val);
+    if (c_.eval_samples > 0 && static_cast<int64_t>(val_.size()) > c_.eval_samples) val_.resize(static_cast<size_t>(c_.eval_samples));
+  }
+  for (const std::vector<Example>* set : {&train_, &val_}) {
+    for (const Example& e : *set) {
+      VG_CHECK(c_.stage == 3 || !e.media.empty(), "train", "stage ", c_.stage,
+               " pretrains a projector and needs a video or image in every record; ", c_.train_data, " has text-only ones");
+    }
+  }
+}
+
+void Run::set_up_trainables() {
+  std::vector<ParameterFamily> families;
+  auto projector_params = [](projector::Etp& p, const std::string& prefix) {
+    std::vector<NamedParameter> out;
+    for (auto& [name, tensor] : p.parameters()) {
+      tensor->set_requires_grad(true);
+      out.push_back({prefix + name, *tensor});
+    }
+    return out;
+  };
+  if (c_.stage == 1) families.push_back({"video projector", projector_params(vlm_->video_projector(), "mm_projector."), c_.learning_rate});
+  if (c_.stage == 2) {
+    families.push_back({"image projector", projector_params(vlm_->image_projector(), "image_mm_projector."), c_.learning_rate});
+  }
+  if (c_.stage == 3) {
+    VG_CHECK(vlm_->lora().empty(), "train", c_.model, " already names a LoRA adapter: merge it first (videogemma merge) or start from the base model");
+    lora_options_.rank = c_.lora.r;
+    lora_options_.alpha = c_.lora.alpha;
+    lora_options_.dropout = c_.lora.dropout;
+    lora_options_.target_modules = c_.lora.targets;
+    Generator gen(c_.seed ^ 0x10a4ull);
+    vlm_->lora() = create_lora(vlm_->language_model(), lora_options_, gen);
+    families.push_back({"lora", lora_parameters(vlm_->lora()), c_.learning_rate});
+    if (c_.train_projectors) {
+      std::vector<NamedParameter> both = projector_params(vlm_->video_projector(), "mm_projector.");
+      for (NamedParameter& p : projector_params(vlm_->image_projector(), "image_mm_projector.")) both.push_back(p);
+      families.push_back({"projector", both, c_.projector_learning_rate});
+    }
+  }
+  lora_ = &vlm_->lora();
+  GroupOptions groups;
+  groups.weight_decay = c_.weight_decay;
+  optimizer_ = std::make_unique<AdamW>(build_param_groups(families, groups));
+  for (size_t g = 0; g < optimizer_->groups().size(); ++g) {
+    base_lrs_.push_back(optimizer_->lr(g));
+    for (const NamedParameter& p : optimizer_->groups()[g].params) trainable_.push_back(p);
+  }
+}
+
+void Run::encode_all() {
+  cache_ = std::make_unique<FeatureCache>(vlm_->encoder(), parts_of(c_.stage), c_.feature_cache);
+  std::vector<std::string> media;
+  for (const std::vector<Example>* set : {&train_, &val_}) {
+    for (const Example& e : *set) {
+      if (!e.media.empty()) media.push_back(e.media);
+    }
+  }
+  std::sort(media.begin(), media.end());
+  media.erase(std::unique(media.begin(), media.end()), media.end());
+  for (size_t i = 0; i < media.size(); ++i) {
+    cache_->get(media[i]);
+    report(TrainProgress::Phase::Encoding, static_cast<int64_t>(i + 1), static_cast<int64_t>(media.size()));
+  }
+}
+
+Tensor Run::batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from, int64_t* tokens,
+                       int64_t* answers) {
+  std::vector<SplicedSequence> sequences;
+  SpliceOptions splice;
+  splice.max_length = c_.max_length;
+  for (int64_t i : indices) {
+    const Example& e = from[static_cast<size_t>(i)];
+    Tensor visual;
+    if (!e.media.empty()) {
+      ClipFeatures f = cache_->get(e.media);
+      visual = vlm_->encoder().project(f.clip, f.videomamba, parts_of(c_.stage));  // [Nv, H]
+    }
+    sequences.push_back(vlm_->sequence(visual, e.question, e.answer, splice));
+  }
+  SplicedBatch batch = collate(sequences);  // [B, T, ...]
+  gemma3n::ForwardArgs args;
+  args.embeds = batch.embeds;
+  args.ple_ids = batch.ple_ids;
+  args.valid = batch.valid;
+  args.checkpoint_layers = c_.gradient_checkpointing && autograd::GradMode::enabled();
+  const gemma3n::Model& lm = vlm_->language_model();
+  Tensor loss = lm.loss(lm.forward(args), batch.labels, Reduction::Mean);  // mean over answer tokens
+  for (const SplicedSequence& s : sequences) {
+    *tokens += s.length();
+    for (size_t t = 1; t < s.labels.size(); ++t) *answers += s.labels[t] != kIgnoreLabel;
+  }
+  return loss;
+}
+
+double Run::validation_loss() {
+  if (val_.empty()) return NAN;
+  NoGradGuard no_grad;
+  const bool training = lora_->training;
+  lora_->training = false;
+  double sum = 0;
+  int64_t count = 0;
+  for (size_t at = 0; at < val_.size(); at += static_cast<size_t>(c_.batch_size)) {
+    std::vector<int64_t> indices;
+    for (size_t i = at; i < std::min(val_.size(), at + static_cast<size_t>(c_.batch_size)); ++i) indices.push_back(static_cast<int64_t>(i));
+    int64_t tokens = 0, answers = 0;
+    const double mean = batch_loss(indices, val_, &tokens, &answers).item();
+    sum += mean * static_cast<double>(answers);
+    count += answers;
+  }
+  lora_->training = training;
+  return count > 0 ? sum / static_cast<double>(count) : NAN;
+}
+
+void Run::write_outputs(TrainResult& result) {
+  const fs::path out(c_.output);
+  VlmConfig trained = model_config_;
+  auto save_projector = [&](projector::Etp& p, const char* file) {
+    io::save_safetensors((out / file).string(), p.state_dict(), {{"format", "pt"}});
+    return (out / file).string();
+  };
+  if (c_.stage == 1 || (c_.stage == 3 && c_.train_projectors)) trained.video_projector = save_projector(vlm_->video_projector(), "video_projector.safetensors");
+  if (c_.stage == 2 || (c_.stage == 3 && c_.train_projectors)) trained.image_projector = save_projector(vlm_->image_projector(), "image_projector.safetensors");
+  // A fresh projector that this stage did not train is saved too, so the next stage starts from
+  // the same weights this one saw.
+  if (trained.video_projector.empty()) trained.video_projector = save_projector(vlm_->video_projector(), "video_projector.safetensors");
+  if (trained.image_projector.empty()) trained.image_projector = save_projector(vlm_->image_projector(), "image_projector.safetensors");
+  if (c_.stage == 3) {
+    write_peft_adapter((out / "adapter").string(), vlm_->lora(), peft_config_for(lora_options_, model_config_.language_model));
+    trained.lora = (out / "adapter").string();
+  }
+  result.model_config = (out / "model.json").string();
+  trained.save(result.model_config);
+
+  LossCurve curve;
+  for (const HistoryEntry& h : state_.history) {
+    if (!h.skipped) curve.train.emplace_back(static_cast<double>(h.step), h.loss);
+    if (h.val_loss) curve.val.emplace_back(static_cast<double>(h.step), *h.val_loss);
+  }
+  write_loss_curve((out / "loss_curve.png").string(), curve);
+}
+
+TrainResult Run::go() {
+  TrainResult result;
+  std::error_code ec;
+  fs::create_directories(c_.output, ec);
+  VG_CHECK(!ec, "train", "cannot create the output folder ", c_.output, ": ", ec.message());
+  load_model_and_data();
+  set_up_trainables();
+  result.train_examples = static_cast<int64_t>(train_.size());
+  result.skipped_records = skipped_records_;
+
+  const int64_t n = static_cast<int64_t>(train_.size());
+  const int64_t micro_per_epoch = (n + c_.batch_size - 1) / c_.batch_size;
+  const int64_t steps_per_epoch = (micro_per_epoch + c_.gradient_accumulation - 1) / c_.gradient_accumulation;
+  const int64_t total_steps = c_.max_steps > 0 ? c_.max_steps : steps_per_epoch * c_.epochs;
+  LrSchedule schedule;
+  schedule.kind = parse_schedule_kind(c_.lr_scheduler);
+  schedule.total_steps = total_steps;
+  schedule.warmup_steps = warmup_steps_from_ratio(c_.warmup_ratio, total_steps);
+  schedule.validate();
+
+  state_.fingerprint = fingerprint(c_, n);
+  if (std::optional<std::string> checkpoint = latest_checkpoint(c_.output)) {
+    state_ = load_checkpoint(*checkpoint, trainable_, *optimizer_);
+    VG_CHECK(state_.fingerprint == fingerprint(c_, n), "train", c_.output, " holds a run with other settings (",
+             state_.fingerprint, "); use another output folder, or delete its checkpoints to start over");
+    Generator::default_generator().set_state({state_.rng_seed, state_.rng_offset});
+    result.resumed_from = state_.step;
+    logging::info("resuming from ", *checkpoint, " at step ", state_.step, " of ", total_steps);
+    // The log restarts from the checkpoint's history: lines written after it are gone with the run.
+    std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
+    for (const HistoryEntry& h : state_.history) log_line({{"step", h.step}, {"loss", h.loss}, {"lr", h.lr}, {"grad_norm", h.grad_norm}});
+  } else {
+    std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
+    Generator::default_generator().manual_seed(c_.seed);
+  }
+  start_ = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(state_.seconds));
+  encode_all();
+
+  lora_->training = true;
+  std::vector<int64_t> order;
+  int64_t order_epoch = -1;
+  auto example_at = [&](int64_t position) {  // position in the endless sequence of epochs
+    const int64_t epoch = position / n;
+    if (epoch != order_epoch) order = epoch_order(n, c_.seed, order_epoch = epoch);
+    return order[static_cast<size_t>(position % n)];
+  };
+  while (state_.step < total_steps) {
+    const auto step_start = Clock::now();
+    const int64_t step = state_.step;
+    double loss_sum = 0;
+    int64_t tokens = 0, micro = 0;
+    for (int64_t a = 0; a < c_.gradient_accumulation; ++a) {
+      // Micro-batch k of the run covers positions [k * B, (k + 1) * B) within its epoch.
+      const int64_t k = step * c_.gradient_accumulation + a;
+      const int64_t epoch = k / micro_per_epoch, within = k % micro_per_epoch;
+      std::vector<int64_t> indices;
+      for (int64_t i = within * c_.batch_size; i < std::min(n, (within + 1) * c_.batch_size); ++i) indices.push_back(example_at(epoch * n + i));
+      int64_t answers = 0;
+      Tensor loss = batch_loss(indices, train_, &tokens, &answers);
+      mul(loss, 1.0 / static_cast<double>(c_.gradient_accumulation)).backward();
+      loss_sum += loss.item();
+      ++micro;
+      last_.epoch = epoch;
+    }
+    HistoryEntry h;
+    h.step = step + 1;
+    h.loss = loss_sum / static_cast<double>(micro);
+    h.tokens = tokens;
+    const ClipResult clip = c_.max_grad_norm > 0 ? clip_grad_norm(optimizer_->groups(), c_.max_grad_norm)
+                                                 : ClipResult{grad_norm(trainable_), 1.0};
+    h.grad_norm = clip.total_norm;
+    for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_->set_lr(g, schedule.lr(base_lrs_[g], step));
+    h.lr = optimizer_->lr(0);
+    if (clip.finite() && std::isfinite(h.loss)) {
+      optimizer_->step();
+    } else {
+      h.skipped = true;
+      ++result.skipped_steps;
+      logging::warn("step ", h.step, ": the gradient is not finite (norm ", clip.total_norm, ", loss ", h.loss, "); no update");
+    }
+    optimizer_->zero_grad();
+    state_.step = step + 1;
+    const bool last = state_.step == total_steps;
+    if ((c_.eval_every > 0 && state_.step % c_.eval_every == 0) || last) {
+      report(TrainProgress::Phase::Evaluating, state_.step, total_steps);
+      const double v = validation_loss();
+      if (std::isfinite(v)) h.val_loss = last_.val_loss = v;
+    }
+    h.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+    state_.seconds = h.seconds;
+    state_.history.push_back(h);
+    json line = {{"step", h.step}, {"epoch", last_.epoch}, {"loss", h.loss}, {"lr", h.lr}, {"grad_norm", h.grad_norm},
+                 {"tokens", h.tokens}, {"seconds", h.seconds}};
+    if (h.val_loss) line["val_loss"] = *h.val_loss;
+    if (h.skipped) line["skipped"] = true;
+    log_line(line);
+
+    const double step_seconds = std::chrono::duration<double>(Clock::now() - step_start).count();
+    last_.loss = h.loss;
+    last_.lr = h.lr;
+    last_.grad_norm = h.grad_norm;
+    last_.tokens_per_second = step_seconds > 0 ? static_cast<double>(tokens) / step_seconds : 0;
+    report(TrainProgress::Phase::Training, state_.step, total_steps);
+
+    if (c_.save_every > 0 && (state_.step % c_.save_every == 0 || last)) {
+      const Generator::State rng = Generator::default_generator().state();
+      state_.rng_seed = rng.seed;
+      state_.rng_offset = rng.offset;
+      save_checkpoint(c_.output, state_, trainable_, *optimizer_, c_.keep_checkpoints);
+    }
+  }
+  lora_->training = false;
+  result.steps = state_.step;
+  if (!state_.history.empty()) {
+    result.last_loss = state_.history.back().loss;
+    result.val_loss = state_.history.back().val_loss;
+  }
+  write_outputs(result);
+  result.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
+  report(TrainProgress::Phase::Done, state_.step, total_steps);
+  return result;
+}
+
+}  // namespace
+
+TrainResult train(const TrainConfig& config, const ProgressCallback& progress) {
+  Run run(config, progress);
+  return run.go();
+}
+
+}  // namespace vg::train

@@ -1,0 +1,83 @@
+// videogemma train: one training stage from a config file (docs/training.md).
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "progress_bar.h"
+#include "train/trainer.h"
+
+namespace vg::cli {
+namespace {
+
+struct TrainCommandOptions {
+  std::string config;
+  std::string output;
+  int64_t max_steps = -1;
+  bool quiet = false;
+  bool json = false;
+};
+
+void run_train(const TrainCommandOptions& o) {
+  train::TrainConfig config = train::TrainConfig::load(o.config);
+  if (!o.output.empty()) config.output = o.output;
+  if (o.max_steps >= 0) config.max_steps = o.max_steps;
+  std::unique_ptr<ProgressBar> bar;
+  train::TrainProgress::Phase phase = train::TrainProgress::Phase::Done;
+  const bool show = !o.quiet && !o.json;
+  auto on_progress = [&](const train::TrainProgress& p) {
+    if (!show || p.phase == train::TrainProgress::Phase::Evaluating) return;
+    if (p.phase != phase || !bar) {
+      if (bar) bar->finish();
+      bar.reset();
+      phase = p.phase;
+      if (p.phase == train::TrainProgress::Phase::Done) return;
+      bar = std::make_unique<ProgressBar>(p.total, p.phase == train::TrainProgress::Phase::Encoding ? "clips encoded" : "steps");
+    }
+    if (p.phase == train::TrainProgress::Phase::Training) {
+      char extra[160];
+      std::snprintf(extra, sizeof extra, "loss %.4f  lr %.2e  %.0f tok/s", p.loss, p.lr, p.tokens_per_second);
+      std::string text = extra;
+      if (p.val_loss) text += "  val " + std::to_string(*p.val_loss).substr(0, 6);
+      bar->update(p.done, text);
+    } else {
+      bar->update(p.done);
+    }
+  };
+  const train::TrainResult r = train::train(config, on_progress);
+  if (bar) bar->finish();
+  if (o.json) {
+    nlohmann::json doc = {{"steps", r.steps},       {"resumed_from", r.resumed_from}, {"skipped_steps", r.skipped_steps},
+                          {"loss", r.last_loss},    {"examples", r.train_examples},   {"skipped_records", r.skipped_records},
+                          {"seconds", r.seconds},   {"model", r.model_config}};
+    if (r.val_loss) doc["val_loss"] = *r.val_loss;
+    std::printf("%s\n", doc.dump().c_str());
+    return;
+  }
+  std::printf("stage %d: %lld steps%s on %lld examples in %.1f s; last loss %.4f", config.stage,
+              static_cast<long long>(r.steps),
+              r.resumed_from > 0 ? (" (resumed at " + std::to_string(r.resumed_from) + ")").c_str() : "",
+              static_cast<long long>(r.train_examples), r.seconds, r.last_loss);
+  if (r.val_loss) std::printf(", validation loss %.4f", *r.val_loss);
+  std::printf("\n");
+  if (r.skipped_records > 0) std::printf("skipped %lld bad records (see the warnings above)\n", static_cast<long long>(r.skipped_records));
+  if (r.skipped_steps > 0) std::printf("skipped %lld steps with a non-finite gradient\n", static_cast<long long>(r.skipped_steps));
+  std::printf("model: %s\n", r.model_config.c_str());
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<TrainCommandOptions>();
+  CLI::App* cmd = app.add_subcommand("train", "Train one stage (1: video projector, 2: image projector, 3: LoRA)");
+  cmd->add_option("--config", o->config, "training config (JSON, docs/training.md)")->required();
+  cmd->add_option("--output", o->output, "output folder (overrides the config's)");
+  cmd->add_option("--max-steps", o->max_steps, "stop after this many optimizer steps (overrides the config's)");
+  cmd->add_flag("--quiet", o->quiet, "no progress line");
+  cmd->add_flag("--json", o->json, "print the result as JSON");
+  cmd->callback([o] { run_train(*o); });
+}
+
+}  // namespace vg::cli
