@@ -111,17 +111,20 @@ TrainState load_checkpoint(const std::string& dir, const std::vector<NamedParame
   } catch (const json::exception& e) {
     throw Error("train", str(dir, ": ", kStateFile, " is damaged (", e.what(), "); delete this checkpoint to resume from an older one"));
   }
+  // Everything is read and checked before anything is changed: a damaged part leaves the model
+  // and the optimizer as they were.
   io::SafetensorsFile weights = io::SafetensorsFile::open((root / "trainable.safetensors").string());
+  std::vector<Tensor> saved;
   for (const NamedParameter& p : trainable) {
     VG_CHECK(weights.contains(p.name), "train", dir, ": the checkpoint has no '", p.name,
              "': it was written by a run that trained other tensors");
-    Tensor saved = weights.get(p.name);
-    VG_CHECK(saved.shape() == p.tensor.shape(), "train", dir, ": '", p.name, "' is ", saved.shape(), " in the checkpoint but ",
-             p.tensor.shape(), " in the model");
-    NoGradGuard no_grad;
-    copy_(p.tensor, saved);
+    saved.push_back(weights.get(p.name));
+    VG_CHECK(saved.back().shape() == p.tensor.shape(), "train", dir, ": '", p.name, "' is ", saved.back().shape(),
+             " in the checkpoint but ", p.tensor.shape(), " in the model");
   }
-  optimizer.load((root / "optimizer.safetensors").string());
+  optimizer.load((root / "optimizer.safetensors").string());  // validates fully, then replaces its state
+  NoGradGuard no_grad;
+  for (size_t i = 0; i < trainable.size(); ++i) copy_(trainable[i].tensor, saved[i]);
   return state;
 }
 

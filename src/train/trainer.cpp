@@ -14,13 +14,12 @@
 #include "io/safetensors.h"
 #include "ops/ops.h"
 #include "train/feature_cache.h"
-#include "train/grad_clip.h"
 #include "train/lora.h"
 #include "train/loss_curve.h"
-#include "train/lr_schedule.h"
 #include "train/param_groups.h"
 #include "train/peft_adapter.h"
 #include "train/train_state.h"
+#include "train/training_step.h"
 #include "vlm/video_language_model.h"
 
 namespace vg::train {
@@ -40,21 +39,9 @@ VisualParts parts_of(int stage) {
   return stage == 1 ? VisualParts::VideoOnly : stage == 2 ? VisualParts::ImageOnly : VisualParts::Both;
 }
 
-// LLaVA prompts may carry "<image>" / "<video>" tags: the template places the clip itself.
-std::string without_media_tags(std::string q) {
-  for (const char* tag : {"<video>", "<image>"}) {
-    for (size_t at = q.find(tag); at != std::string::npos; at = q.find(tag)) {
-      size_t end = at + std::string(tag).size();
-      if (end < q.size() && q[end] == '\n') ++end;
-      q.erase(at, end - at);
-    }
-  }
-  return q;
-}
-
 std::vector<Example> examples_of(const data::Dataset& d) {
   std::vector<Example> out;
-  for (const data::Record& r : d.records) out.push_back({r.media_path, without_media_tags(r.prompt()), r.answer()});
+  for (const data::Record& r : d.records) out.push_back({r.media_path, r.question(), r.answer()});
   return out;
 }
 
@@ -90,7 +77,7 @@ class Run {
   void set_up_trainables();
   void encode_all();
   // One micro-batch's mean answer-token loss (graph kept for backward when training).
-  Tensor batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from, int64_t* tokens, int64_t* answers);
+  MicroBatchLoss batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from);
   double validation_loss();
   void write_outputs(TrainResult& result);
   void log_line(const json& line);
@@ -155,17 +142,9 @@ void Run::load_model_and_data() {
 
 void Run::set_up_trainables() {
   std::vector<ParameterFamily> families;
-  auto projector_params = [](projector::Etp& p, const std::string& prefix) {
-    std::vector<NamedParameter> out;
-    for (auto& [name, tensor] : p.parameters()) {
-      tensor->set_requires_grad(true);
-      out.push_back({prefix + name, *tensor});
-    }
-    return out;
-  };
-  if (c_.stage == 1) families.push_back({"video projector", projector_params(vlm_->video_projector(), "mm_projector."), c_.learning_rate});
+  if (c_.stage == 1) families.push_back({"video projector", projector_parameters(vlm_->video_projector(), "mm_projector."), c_.learning_rate});
   if (c_.stage == 2) {
-    families.push_back({"image projector", projector_params(vlm_->image_projector(), "image_mm_projector."), c_.learning_rate});
+    families.push_back({"image projector", projector_parameters(vlm_->image_projector(), "image_mm_projector."), c_.learning_rate});
   }
   if (c_.stage == 3) {
     VG_CHECK(vlm_->lora().empty(), "train", c_.model, " already names a LoRA adapter: merge it first (videogemma merge) or start from the base model");
@@ -175,12 +154,8 @@ void Run::set_up_trainables() {
     lora_options_.target_modules = c_.lora.targets;
     Generator gen(c_.seed ^ 0x10a4ull);
     vlm_->lora() = create_lora(vlm_->language_model(), lora_options_, gen);
-    families.push_back({"lora", lora_parameters(vlm_->lora()), c_.learning_rate});
-    if (c_.train_projectors) {
-      std::vector<NamedParameter> both = projector_params(vlm_->video_projector(), "mm_projector.");
-      for (NamedParameter& p : projector_params(vlm_->image_projector(), "image_mm_projector.")) both.push_back(p);
-      families.push_back({"projector", both, c_.projector_learning_rate});
-    }
+    families = stage3_families(vlm_->lora(), c_.learning_rate, c_.train_projectors ? &vlm_->video_projector() : nullptr,
+                               c_.train_projectors ? &vlm_->image_projector() : nullptr, c_.projector_learning_rate);
   }
   lora_ = &vlm_->lora();
   GroupOptions groups;
@@ -208,8 +183,7 @@ void Run::encode_all() {
   }
 }
 
-Tensor Run::batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from, int64_t* tokens,
-                       int64_t* answers) {
+MicroBatchLoss Run::batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from) {
   std::vector<SplicedSequence> sequences;
   SpliceOptions splice;
   splice.max_length = c_.max_length;
@@ -222,19 +196,7 @@ Tensor Run::batch_loss(const std::vector<int64_t>& indices, const std::vector<Ex
     }
     sequences.push_back(vlm_->sequence(visual, e.question, e.answer, splice));
   }
-  SplicedBatch batch = collate(sequences);  // [B, T, ...]
-  gemma3n::ForwardArgs args;
-  args.embeds = batch.embeds;
-  args.ple_ids = batch.ple_ids;
-  args.valid = batch.valid;
-  args.checkpoint_layers = c_.gradient_checkpointing && autograd::GradMode::enabled();
-  const gemma3n::Model& lm = vlm_->language_model();
-  Tensor loss = lm.loss(lm.forward(args), batch.labels, Reduction::Mean);  // mean over answer tokens
-  for (const SplicedSequence& s : sequences) {
-    *tokens += s.length();
-    for (size_t t = 1; t < s.labels.size(); ++t) *answers += s.labels[t] != kIgnoreLabel;
-  }
-  return loss;
+  return micro_batch_loss(vlm_->language_model(), sequences, c_.gradient_checkpointing);
 }
 
 double Run::validation_loss() {
@@ -247,10 +209,9 @@ double Run::validation_loss() {
   for (size_t at = 0; at < val_.size(); at += static_cast<size_t>(c_.batch_size)) {
     std::vector<int64_t> indices;
     for (size_t i = at; i < std::min(val_.size(), at + static_cast<size_t>(c_.batch_size)); ++i) indices.push_back(static_cast<int64_t>(i));
-    int64_t tokens = 0, answers = 0;
-    const double mean = batch_loss(indices, val_, &tokens, &answers).item();
-    sum += mean * static_cast<double>(answers);
-    count += answers;
+    const MicroBatchLoss m = batch_loss(indices, val_);
+    sum += m.loss.item() * static_cast<double>(m.answers);
+    count += m.answers;
   }
   lora_->training = training;
   return count > 0 ? sum / static_cast<double>(count) : NAN;
@@ -298,11 +259,11 @@ TrainResult Run::go() {
   const int64_t micro_per_epoch = (n + c_.batch_size - 1) / c_.batch_size;
   const int64_t steps_per_epoch = (micro_per_epoch + c_.gradient_accumulation - 1) / c_.gradient_accumulation;
   const int64_t total_steps = c_.max_steps > 0 ? c_.max_steps : steps_per_epoch * c_.epochs;
-  LrSchedule schedule;
-  schedule.kind = parse_schedule_kind(c_.lr_scheduler);
-  schedule.total_steps = total_steps;
-  schedule.warmup_steps = warmup_steps_from_ratio(c_.warmup_ratio, total_steps);
-  schedule.validate();
+  StepSettings settings;
+  settings.gradient_accumulation = c_.gradient_accumulation;
+  settings.max_grad_norm = c_.max_grad_norm;
+  // Built before a checkpoint restores the optimizer's (scheduled) learning rates.
+  TrainingStep stepper(*optimizer_, base_lrs_, make_schedule(c_.lr_scheduler, c_.warmup_ratio, total_steps), settings);
 
   state_.fingerprint = fingerprint(c_, n);
   if (std::optional<std::string> checkpoint = latest_checkpoint(c_.output)) {
@@ -333,38 +294,23 @@ TrainResult Run::go() {
   while (state_.step < total_steps) {
     const auto step_start = Clock::now();
     const int64_t step = state_.step;
-    double loss_sum = 0;
-    int64_t tokens = 0, micro = 0;
-    for (int64_t a = 0; a < c_.gradient_accumulation; ++a) {
+    const StepOutcome outcome = stepper.run(step, [&](int64_t a) {
       // Micro-batch k of the run covers positions [k * B, (k + 1) * B) within its epoch.
       const int64_t k = step * c_.gradient_accumulation + a;
       const int64_t epoch = k / micro_per_epoch, within = k % micro_per_epoch;
       std::vector<int64_t> indices;
       for (int64_t i = within * c_.batch_size; i < std::min(n, (within + 1) * c_.batch_size); ++i) indices.push_back(example_at(epoch * n + i));
-      int64_t answers = 0;
-      Tensor loss = batch_loss(indices, train_, &tokens, &answers);
-      mul(loss, 1.0 / static_cast<double>(c_.gradient_accumulation)).backward();
-      loss_sum += loss.item();
-      ++micro;
       last_.epoch = epoch;
-    }
+      return batch_loss(indices, train_);
+    });
     HistoryEntry h;
     h.step = step + 1;
-    h.loss = loss_sum / static_cast<double>(micro);
-    h.tokens = tokens;
-    const ClipResult clip = c_.max_grad_norm > 0 ? clip_grad_norm(optimizer_->groups(), c_.max_grad_norm)
-                                                 : ClipResult{grad_norm(trainable_), 1.0};
-    h.grad_norm = clip.total_norm;
-    for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_->set_lr(g, schedule.lr(base_lrs_[g], step));
-    h.lr = optimizer_->lr(0);
-    if (clip.finite() && std::isfinite(h.loss)) {
-      optimizer_->step();
-    } else {
-      h.skipped = true;
-      ++result.skipped_steps;
-      logging::warn("step ", h.step, ": the gradient is not finite (norm ", clip.total_norm, ", loss ", h.loss, "); no update");
-    }
-    optimizer_->zero_grad();
+    h.loss = outcome.loss;
+    h.tokens = outcome.tokens;
+    h.grad_norm = outcome.grad_norm;
+    h.lr = outcome.lr;
+    h.skipped = outcome.skipped;
+    if (outcome.skipped) ++result.skipped_steps;
     state_.step = step + 1;
     const bool last = state_.step == total_steps;
     if ((c_.eval_every > 0 && state_.step % c_.eval_every == 0) || last) {
@@ -385,7 +331,7 @@ TrainResult Run::go() {
     last_.loss = h.loss;
     last_.lr = h.lr;
     last_.grad_norm = h.grad_norm;
-    last_.tokens_per_second = step_seconds > 0 ? static_cast<double>(tokens) / step_seconds : 0;
+    last_.tokens_per_second = step_seconds > 0 ? static_cast<double>(h.tokens) / step_seconds : 0;
     report(TrainProgress::Phase::Training, state_.step, total_steps);
 
     if (c_.save_every > 0 && (state_.step % c_.save_every == 0 || last)) {
