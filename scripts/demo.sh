@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian bookworm machine, builds videogemma and runs its main job.
-# Until the end-to-end demo lands (train and evaluate a tiny exercise-coaching model), the main
-# job is a short CPU kernel benchmark.
+# Sets up a fresh Debian bookworm machine, builds videogemma and runs its main job: the demo
+# (synthetic exercise clips -> a tiny model trained through the three stages on the CPU ->
+# evaluation against its untrained self and a majority guess -> one answered clip).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
 scripts/build.sh
-build/videogemma bench ops --quick
+build/videogemma demo --out runs/demo --overwrite "$@"

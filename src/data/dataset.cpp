@@ -87,6 +87,18 @@ const std::string& Record::prompt() const {
   return kNone;
 }
 
+std::string Record::question() const {
+  std::string q = prompt();
+  for (const std::string tag : {"<video>", "<image>"}) {
+    for (size_t at = q.find(tag); at != std::string::npos; at = q.find(tag)) {
+      size_t end = at + tag.size();
+      if (end < q.size() && q[end] == '\n') ++end;
+      q.erase(at, end - at);
+    }
+  }
+  return q;
+}
+
 const std::string& Record::answer() const {
   bool asked = false;
   for (const Turn& t : conversations) {

@@ -30,6 +30,9 @@ struct Record {
 
   // The first human turn and the first gpt turn after it: the question and the answer.
   const std::string& prompt() const;
+  // prompt() without LLaVA's "<video>"/"<image>" tags (and the newline after one): the chat
+  // template places the clip itself.
+  std::string question() const;
   const std::string& answer() const;
 };
 

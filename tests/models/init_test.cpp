@@ -571,5 +571,30 @@ TEST(VideoMambaInit, SaveThenLoadGivesTheSameTensorsAndOutputs) {
   fs::remove_all(dir);
 }
 
+// Ids past the per-layer table (Gemma's last 256 ids, which generation can produce) read row 0
+// of it, as transformers' Gemma3nModel does, instead of failing the lookup.
+TEST(Gemma3nInit, IdsPastThePerLayerTableUseItsFirstRow) {
+  gemma3n::Config c = gemma3n::tiny_config(300);
+  c.vocab_size_per_layer_input = 256;
+  WeightMap w = gemma3n::initial_weights(c, 5);
+  // transformers starts AltUp's correct_output_scale at zero, which closes the per-layer input gate.
+  for (auto& [name, tensor] : w) {
+    if (name.find("correct_output_scale") != std::string::npos) tensor = add(tensor, 1.0);
+  }
+  const gemma3n::Model m = gemma3n::Model::from_source(c, models::MapSource(w));
+  gemma3n::ForwardArgs past;
+  past.ids = Tensor::from_vector<int64_t>({2, 7, 280}, {1, 3});
+  gemma3n::ForwardArgs zero = past;
+  zero.ple_ids = Tensor::from_vector<int64_t>({2, 7, 0}, {1, 3});
+  const Tensor a = m.logits(m.forward(past));
+  const Tensor b = m.logits(m.forward(zero));
+  EXPECT_EQ(testing::max_abs_diff(a, b), 0.0);
+  gemma3n::ForwardArgs inside = zero;
+  inside.ple_ids = Tensor::from_vector<int64_t>({2, 7, 200}, {1, 3});
+  EXPECT_GT(testing::max_abs_diff(a, m.logits(m.forward(inside))), 0.0);
+  gemma3n::ForwardArgs other;
+  other.ids = Tensor::from_vector<int64_t>({2, 7, 9}, {1, 3});
+}
+
 }  // namespace
 }  // namespace vg

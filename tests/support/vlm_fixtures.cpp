@@ -5,12 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "media/video_writer.h"
-#include "models/clip/init.h"
-#include "models/gemma3n/init.h"
-#include "models/projector/etp.h"
-#include "models/videomamba/init.h"
-#include "io/safetensors.h"
-#include "ops/ops.h"
+#include "vlm/demo_model.h"
 
 namespace vg::testing {
 namespace {
@@ -36,34 +31,12 @@ std::string gemma_tokenizer_json() {
 }
 
 std::string write_tiny_vlm(const std::string& folder, uint64_t seed, bool with_projectors) {
-  const fs::path root(folder);
-  fs::create_directories(root);
-  const gemma3n::Config lm = gemma3n::tiny_config(262400);
-  std::map<std::string, Tensor> lm_weights = gemma3n::initial_weights(lm, seed);
-  {
-    // A random tied head with std-0.02 embeddings cannot express a confident answer (logits stay
-    // within about 1 of each other); the demo's tiny model starts with std-0.5 embeddings.
-    Tensor& e = lm_weights.at(lm.weight_prefix + "embed_tokens.weight");
-    e = mul(e, 25.0);
-  }
-  gemma3n::save_checkpoint((root / "lm").string(), lm, lm_weights);
-  const clip::Config cc = clip::small_config();
-  clip::save_checkpoint((root / "clip").string(), cc, clip::initial_weights(cc, seed + 1));
-  const videomamba::Config vc = videomamba::small_config();
-  videomamba::save_checkpoint((root / "videomamba.safetensors").string(), vc, videomamba::initial_weights(vc, seed + 2));
-  nlohmann::json model = {{"language_model", "lm"}, {"tokenizer", gemma_tokenizer_json()}, {"clip", "clip"},
-                          {"videomamba", "videomamba.safetensors"}, {"frames", 8}, {"max_length", 2048}};
-  if (with_projectors) {
-    Generator gen(seed + 3);
-    const projector::Etp image = projector::Etp::initialize(projector::EtpConfig::image(cc.hidden_size, lm.hidden_size), gen);
-    const projector::Etp video = projector::Etp::initialize(projector::EtpConfig::video(vc.embed_dim, lm.hidden_size), gen);
-    io::save_safetensors((root / "image_projector.safetensors").string(), image.state_dict());
-    io::save_safetensors((root / "video_projector.safetensors").string(), video.state_dict());
-    model["image_projector"] = "image_projector.safetensors";
-    model["video_projector"] = "video_projector.safetensors";
-  }
-  std::ofstream(root / "model.json") << model.dump(2) << "\n";
-  return (root / "model.json").string();
+  DemoModelOptions o;
+  o.folder = folder;
+  o.tokenizer = gemma_tokenizer_json();
+  o.seed = seed;
+  o.with_projectors = with_projectors;
+  return write_demo_model(o);
 }
 
 std::string write_tiny_qved(const std::string& folder, int count) {

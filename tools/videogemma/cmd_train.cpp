@@ -6,7 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
-#include "progress_bar.h"
+#include "train_progress.h"
 #include "train/trainer.h"
 
 namespace vg::cli {
@@ -24,30 +24,9 @@ void run_train(const TrainCommandOptions& o) {
   train::TrainConfig config = train::TrainConfig::load(o.config);
   if (!o.output.empty()) config.output = o.output;
   if (o.max_steps >= 0) config.max_steps = o.max_steps;
-  std::unique_ptr<ProgressBar> bar;
-  train::TrainProgress::Phase phase = train::TrainProgress::Phase::Done;
-  const bool show = !o.quiet && !o.json;
-  auto on_progress = [&](const train::TrainProgress& p) {
-    if (!show || p.phase == train::TrainProgress::Phase::Evaluating) return;
-    if (p.phase != phase || !bar) {
-      if (bar) bar->finish();
-      bar.reset();
-      phase = p.phase;
-      if (p.phase == train::TrainProgress::Phase::Done) return;
-      bar = std::make_unique<ProgressBar>(p.total, p.phase == train::TrainProgress::Phase::Encoding ? "clips encoded" : "steps");
-    }
-    if (p.phase == train::TrainProgress::Phase::Training) {
-      char extra[160];
-      std::snprintf(extra, sizeof extra, "loss %.4f  lr %.2e  %.0f tok/s", p.loss, p.lr, p.tokens_per_second);
-      std::string text = extra;
-      if (p.val_loss) text += "  val " + std::to_string(*p.val_loss).substr(0, 6);
-      bar->update(p.done, text);
-    } else {
-      bar->update(p.done);
-    }
-  };
-  const train::TrainResult r = train::train(config, on_progress);
-  if (bar) bar->finish();
+  TrainProgressPrinter printer(!o.quiet && !o.json);
+  const train::TrainResult r = train::train(config, [&](const train::TrainProgress& p) { printer(p); });
+  printer.finish();
   if (o.json) {
     nlohmann::json doc = {{"steps", r.steps},       {"resumed_from", r.resumed_from}, {"skipped_steps", r.skipped_steps},
                           {"loss", r.last_loss},    {"examples", r.train_examples},   {"skipped_records", r.skipped_records},

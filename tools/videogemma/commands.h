@@ -18,6 +18,8 @@ void add_tokenize_command(CLI::App& app);
 void add_merge_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
+void add_eval_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
 
 // "videogemma 0.1.0 (cpu: OpenBLAS 0.3.21, cuda: off, media: on)"
 const char* version_string();

@@ -35,6 +35,8 @@ int main(int argc, char** argv) {
   vg::cli::add_train_command(app);
   vg::cli::add_merge_command(app);
   vg::cli::add_synth_command(app);
+  vg::cli::add_eval_command(app);
+  vg::cli::add_demo_command(app);
 
   try {
     app.parse(argc, argv);

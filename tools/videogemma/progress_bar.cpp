@@ -35,7 +35,8 @@ std::string ProgressBar::format_duration(double seconds) {
 std::string ProgressBar::render(int64_t done, const std::string& extra, bool bar) const {
   const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const double fraction = std::clamp(static_cast<double>(done) / static_cast<double>(total_), 0.0, 1.0);
-  const double rate = elapsed > 0 ? static_cast<double>(done) / elapsed : 0;
+  // A rate needs some time behind it (the first update may come microseconds after the start).
+  const double rate = elapsed >= 0.5 ? static_cast<double>(done) / elapsed : 0;
   const double left = rate > 0 ? static_cast<double>(total_ - done) / rate : NAN;
   std::string line;
   if (bar) {
@@ -48,8 +49,10 @@ std::string ProgressBar::render(int64_t done, const std::string& extra, bool bar
     line.append("] ");
   }
   char buf[160];
-  std::snprintf(buf, sizeof buf, "%lld/%lld %s (%3.0f%%)  %.3g %s/s  elapsed %s  left %s", static_cast<long long>(done),
-                static_cast<long long>(total_), unit_.c_str(), 100 * fraction, rate, unit_.c_str(),
+  char rate_text[48] = "-";
+  if (rate > 0) std::snprintf(rate_text, sizeof rate_text, "%.3g", rate);
+  std::snprintf(buf, sizeof buf, "%lld/%lld %s (%3.0f%%)  %s %s/s  elapsed %s  left %s", static_cast<long long>(done),
+                static_cast<long long>(total_), unit_.c_str(), 100 * fraction, rate_text, unit_.c_str(),
                 format_duration(elapsed).c_str(), done >= total_ ? "0:00" : format_duration(left).c_str());
   line += buf;
   if (!extra.empty()) line.append("  ").append(extra);

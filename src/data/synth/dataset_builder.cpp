@@ -30,7 +30,7 @@ const std::vector<std::string> kImageCaptionPrompts = {"Describe this image.", "
                                                        "Give a short description of the image."};
 
 std::string clip_id(int64_t index) {
-  char buf[16];
+  char buf[24];  // room for any int64
   std::snprintf(buf, sizeof buf, "%08lld", static_cast<long long>(index + 1));
   return buf;
 }

@@ -8,6 +8,18 @@
 namespace vg::gemma3n {
 namespace {
 
+// The per-layer table covers the first vocab_size_per_layer_input ids (262,144 of Gemma's
+// 262,400): like transformers' Gemma3nModel, ids outside it (the audio/vision soft tokens, or a
+// generated one) look up row 0.
+Tensor per_layer_vocabulary_ids(const Tensor& ids, int64_t table_rows) {
+  Tensor out = ids.contiguous().to(DType::I64).clone();
+  int64_t* p = out.data<int64_t>();
+  for (int64_t i = 0; i < out.numel(); ++i) {
+    if (p[i] < 0 || p[i] >= table_rows) p[i] = 0;
+  }
+  return out;
+}
+
 using models::apply_linear;
 
 // The AltUp magnitude rule: y * t / sqrt(max(mean(y^2), 1e-5)), t = sqrt(mean(x^2)) of the
@@ -75,7 +87,8 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   const Tensor& ple_ids = args.ple_ids.defined() ? args.ple_ids : (args.embeds.defined() ? Tensor() : args.ids);
   if (ple_ids.defined()) {
     const int64_t stored_layers = w.embed_tokens_per_layer.size(1) / P;
-    Tensor token_part = embedding(w.embed_tokens_per_layer, ple_ids).to(dtype());  // [B, T, L_stored * P]
+    Tensor token_part = embedding(w.embed_tokens_per_layer, per_layer_vocabulary_ids(ple_ids, c.vocab_size_per_layer_input))
+                            .to(dtype());  // [B, T, L_stored * P]
     token_part = mul(token_part.reshape({B, T, stored_layers, P}), std::sqrt(static_cast<double>(P)));
     if (w.ple_kept_layers.defined()) token_part = index_select(token_part, 2, w.ple_kept_layers);
     ple = mul(add(ple, token_part), 1.0 / std::sqrt(2.0));
