@@ -35,10 +35,6 @@ struct SuffixRule {
 // Python's "*d" pseudo-suffix: "ends with a double consonant".
 constexpr std::u32string_view kDoubleConsonant = U"*d";
 
-bool ends_with(std::u32string_view word, std::u32string_view suffix) {
-  return word.size() >= suffix.size() && word.substr(word.size() - suffix.size()) == suffix;
-}
-
 std::u32string drop_last(std::u32string_view word, size_t n) { return std::u32string(word.substr(0, word.size() - n)); }
 
 // NLTK_EXTENSIONS' irregular forms: form -> stem.
@@ -219,7 +215,7 @@ class Steps {
         const std::u32string stem = drop_last(word, 2);
         return holds(rule.cond, stem, word) ? stem + word.back() : word;
       }
-      if (ends_with(word, rule.suffix)) {  // "*d" is also tried literally, as in Python
+      if (word.ends_with(rule.suffix)) {  // "*d" is also tried literally, as in Python
         const std::u32string stem = drop_last(word, rule.suffix.size());
         if (!holds(rule.cond, stem, word)) return word;
         return rule.suffix == kDoubleConsonant ? stem + word.back() : stem + std::u32string(rule.replacement);
@@ -229,18 +225,18 @@ class Steps {
   }
 
   std::u32string step1a(std::u32string word) const {
-    if (nltk() && ends_with(word, U"ies") && word.size() == 4) return drop_last(word, 3) + U"ie";
+    if (nltk() && word.ends_with(U"ies") && word.size() == 4) return drop_last(word, 3) + U"ie";
     return apply(word, kStep1aRules);
   }
 
   std::u32string step1b(std::u32string word) const {
-    if (nltk() && ends_with(word, U"ied")) return drop_last(word, 3) + (word.size() == 4 ? U"ie" : U"i");
-    if (ends_with(word, U"eed")) {
+    if (nltk() && word.ends_with(U"ied")) return drop_last(word, 3) + (word.size() == 4 ? U"ie" : U"i");
+    if (word.ends_with(U"eed")) {
       const std::u32string stem = drop_last(word, 3);
       return measure(stem) > 0 ? stem + U"ee" : word;
     }
     for (std::u32string_view suffix : {std::u32string_view(U"ed"), std::u32string_view(U"ing")}) {
-      if (!ends_with(word, suffix)) continue;
+      if (!word.ends_with(suffix)) continue;
       const std::u32string intermediate = drop_last(word, suffix.size());
       if (contains_vowel(intermediate)) return apply(intermediate, kStep1bRules);
     }
@@ -253,7 +249,7 @@ class Steps {
   }
 
   std::u32string step2(std::u32string word) const {
-    if (nltk() && ends_with(word, U"alli") && measure(drop_last(word, 4)) > 0) return step2(drop_last(word, 4) + U"al");
+    if (nltk() && word.ends_with(U"alli") && measure(drop_last(word, 4)) > 0) return step2(drop_last(word, 4) + U"al");
     return apply(word, step2_rules(mode_));
   }
 
@@ -261,7 +257,7 @@ class Steps {
   std::u32string step4(std::u32string word) const { return apply(word, kStep4Rules); }
 
   std::u32string step5a(std::u32string word) const {
-    if (!ends_with(word, U"e")) return word;
+    if (!word.ends_with(U"e")) return word;
     const std::u32string stem = drop_last(word, 1);
     const int m = measure(stem);
     if (m > 1) return stem;

@@ -67,10 +67,6 @@ std::optional<uint64_t> parse_uint(std::string_view token, int base = 10) {
   return value;
 }
 
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
 // NLTK: re.match(r"(.*?)(\(.*\))?$", name) keeps group 1, i.e. drops a trailing "(...)" that
 // starts at the first '(' (adjective markers "(a)", "(p)", "(ip)").
 std::string_view strip_syntactic_marker(std::string_view name) {
@@ -237,7 +233,7 @@ std::vector<std::string> WordNet::morphy_forms(std::string_view form, WordNetPos
     std::unordered_set<std::string> seen;
     for (const std::string& f : forms)
       for (const Substitution& rule : substitutions(pos))
-        if (ends_with(f, rule.old_suffix)) {
+        if (f.ends_with(rule.old_suffix)) {
           std::string base = f.substr(0, f.size() - rule.old_suffix.size()) + std::string(rule.new_suffix);
           if (seen.insert(base).second) out.push_back(std::move(base));
         }

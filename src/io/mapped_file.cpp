@@ -1,5 +1,7 @@
 #include "io/mapped_file.h"
 
+#include <atomic>
+
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -79,15 +81,23 @@ bool is_directory(const std::string& path) {
   return std::filesystem::is_directory(path, ec);
 }
 
-AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+std::string temporary_sibling(const std::string& path) {
   namespace fs = std::filesystem;
-  const fs::path target(path_);
+  static std::atomic<int> counter{0};
+  const fs::path target(path);
   const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::string tmp_name = ".";
-  tmp_name += target.filename().string();
-  tmp_name += ".tmp.";
-  tmp_name += std::to_string(::getpid());
-  tmp_path_ = (dir / tmp_name).string();
+  // Built step by step: GCC 12 warns, wrongly, about "." + std::string temporaries.
+  std::string name = ".";
+  name += target.filename().string();
+  name += ".tmp.";
+  name += std::to_string(::getpid());
+  name += ".";
+  name += std::to_string(counter++);
+  return (dir / name).string();
+}
+
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  tmp_path_ = temporary_sibling(path_);
   fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   VG_CHECK(fd_ >= 0, "io", "cannot create ", tmp_path_, " to write ", path_, ": ", system_error());
 }

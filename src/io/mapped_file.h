@@ -54,6 +54,10 @@ class AtomicFileWriter {
   int fd_ = -1;
 };
 
+// A fresh path beside `path` for writing it under another name first: "<dir>/.<name>.tmp.<pid>.<n>"
+// (unique within the process, so concurrent writers of one target do not collide).
+std::string temporary_sibling(const std::string& path);
+
 void write_file_atomically(const std::string& path, const void* data, size_t size);
 void write_file_atomically(const std::string& path, const std::string& text);
 

@@ -17,10 +17,6 @@ constexpr const char* kStepSuffix = ".step";
 constexpr const char* kExpAvgSuffix = ".exp_avg";
 constexpr const char* kExpAvgSqSuffix = ".exp_avg_sq";
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The per-step scalars of one parameter, each rounded to the parameter's dtype exactly where
 // torch turns the Python float into a tensor scalar.
 template <class T>
@@ -197,13 +193,13 @@ void AdamW::load_state_dict(const std::map<std::string, Tensor>& state) {
     std::string name;
     Tensor Parts::*slot = nullptr;
     // ".exp_avg_sq" also ends like nothing else, but test it before ".exp_avg" for clarity.
-    if (ends_with(key, kExpAvgSqSuffix)) {
+    if (key.ends_with(kExpAvgSqSuffix)) {
       name = key.substr(0, key.size() - std::string(kExpAvgSqSuffix).size());
       slot = &Parts::exp_avg_sq;
-    } else if (ends_with(key, kExpAvgSuffix)) {
+    } else if (key.ends_with(kExpAvgSuffix)) {
       name = key.substr(0, key.size() - std::string(kExpAvgSuffix).size());
       slot = &Parts::exp_avg;
-    } else if (ends_with(key, kStepSuffix)) {
+    } else if (key.ends_with(kStepSuffix)) {
       name = key.substr(0, key.size() - std::string(kStepSuffix).size());
       slot = &Parts::step;
     } else {

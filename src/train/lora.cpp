@@ -10,10 +10,6 @@ namespace {
 
 constexpr const char* kComponent = "lora";
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 void push_if_present(std::vector<const models::Linear*>& out, const models::Linear& layer) {
   if (layer.weight.defined()) out.push_back(&layer);
 }
@@ -56,12 +52,12 @@ double kaiming_uniform_bound(int64_t fan_in) {
 
 std::string module_name_of(const std::string& weight_name) {
   static const std::string suffix = ".weight";
-  return ends_with(weight_name, suffix) ? weight_name.substr(0, weight_name.size() - suffix.size()) : weight_name;
+  return weight_name.ends_with(suffix) ? weight_name.substr(0, weight_name.size() - suffix.size()) : weight_name;
 }
 
 bool matches_target(const std::string& module_name, const std::vector<std::string>& targets) {
   for (const std::string& t : targets) {
-    if (module_name == t || ends_with(module_name, "." + t)) return true;
+    if (module_name == t || module_name.ends_with("." + t)) return true;
   }
   return false;
 }

@@ -1,8 +1,6 @@
 #include "train/merge.h"
 
-#include <unistd.h>
 
-#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -23,28 +21,11 @@ using json = nlohmann::json;
 
 constexpr const char* kComponent = "lora";
 
-// ".<name>.tmp.<pid>.<n>" beside the target (built step by step: GCC 12 warns, wrongly, about
-// "." + std::string temporaries).
-std::string temporary_name(const fs::path& target) {
-  static std::atomic<int> counter{0};
-  std::string name = ".";
-  name += target.filename().string();
-  name += ".tmp.";
-  name += std::to_string(::getpid());
-  name += ".";
-  name += std::to_string(counter++);
-  return name;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // Weights in other formats are not copied: the merged safetensors replace them.
 bool is_weight_file(const std::string& name) {
   for (const char* ext : {".safetensors", ".safetensors.index.json", ".bin", ".bin.index.json", ".pt", ".pth",
                           ".gguf", ".ckpt", ".h5", ".msgpack"}) {
-    if (ends_with(name, ext)) return true;
+    if (name.ends_with(ext)) return true;
   }
   return false;
 }
@@ -82,7 +63,7 @@ std::string retyped_config(const std::string& text, const std::string& path, DTy
   retype(c);
   if (!c.contains("dtype") && !c.contains("torch_dtype")) c["dtype"] = torch_dtype_name(dtype);
   for (auto& [key, value] : c.items()) {
-    if (ends_with(key, "_config") && value.is_object()) retype(value);
+    if (key.ends_with("_config") && value.is_object()) retype(value);
   }
   return c.dump(2) + "\n";
 }
@@ -205,7 +186,7 @@ MergeSummary merge_checkpoint(const std::string& base_dir, const std::string& ad
 
   const fs::path target(out_dir);
   if (target.has_parent_path()) fs::create_directories(target.parent_path());
-  const fs::path tmp = target.parent_path() / temporary_name(target);
+  const fs::path tmp = fs::path(io::temporary_sibling(target.string()));
   std::error_code ec;
   fs::remove_all(tmp, ec);
   fs::create_directories(tmp);

@@ -1,8 +1,6 @@
 #include "train/peft_adapter.h"
 
-#include <unistd.h>
 
-#include <atomic>
 #include <cmath>
 #include <filesystem>
 #include <nlohmann/json.hpp>
@@ -25,24 +23,6 @@ constexpr const char* kConfigFile = "adapter_config.json";
 constexpr const char* kWeightsFile = "adapter_model.safetensors";
 constexpr const char* kPickledWeightsFile = "adapter_model.bin";
 constexpr const char* kKeyPrefix = "base_model.model.";
-
-// ".<name>.tmp.<pid>.<n>" beside the target (built step by step: GCC 12 warns, wrongly, about
-// "." + std::string temporaries).
-std::string temporary_name(const fs::path& target) {
-  static std::atomic<int> counter{0};
-  std::string name = ".";
-  name += target.filename().string();
-  name += ".tmp.";
-  name += std::to_string(::getpid());
-  name += ".";
-  name += std::to_string(counter++);
-  return name;
-}
-
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-bool starts_with(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 // PEFT writes lora_alpha as the user gave it, usually an int: 128, not 128.0.
 json number(double value) {
@@ -246,8 +226,8 @@ std::map<std::string, Tensor> read_weights(const std::string& dir) {
 // "base_model.model.<module>.lora_A.weight" -> (module, false); throws for any other key.
 std::pair<std::string, bool> parse_key(const std::string& key, const std::string& dir) {
   static const std::string a = ".lora_A.weight", b = ".lora_B.weight";
-  const bool is_a = ends_with(key, a), is_b = ends_with(key, b);
-  if (starts_with(key, kKeyPrefix) && (is_a || is_b)) {
+  const bool is_a = key.ends_with(a), is_b = key.ends_with(b);
+  if (key.starts_with(kKeyPrefix) && (is_a || is_b)) {
     const std::string module = key.substr(std::string(kKeyPrefix).size(),
                                           key.size() - std::string(kKeyPrefix).size() - a.size());
     if (!module.empty()) return {module, is_b};
@@ -255,8 +235,8 @@ std::pair<std::string, bool> parse_key(const std::string& key, const std::string
   std::string why = "it is not a LoRA weight ('base_model.model.<module>.lora_A.weight' or '.lora_B.weight')";
   if (key.find("lora_magnitude_vector") != std::string::npos) why = "DoRA magnitudes are not supported";
   else if (key.find("lora_embedding_") != std::string::npos) why = "LoRA on embeddings is not supported";
-  else if (ends_with(key, ".bias")) why = "trained biases are not supported";
-  else if (!starts_with(key, kKeyPrefix) && (is_a || is_b)) why = "keys must start with 'base_model.model.'";
+  else if (key.ends_with(".bias")) why = "trained biases are not supported";
+  else if (!key.starts_with(kKeyPrefix) && (is_a || is_b)) why = "keys must start with 'base_model.model.'";
   throw Error(kComponent, str(dir, "/", kWeightsFile, ": unexpected tensor '", key, "': ", why));
 }
 
@@ -340,7 +320,7 @@ void write_peft_adapter(const std::string& dir, const models::LoraSet& lora, con
   if (!fs::exists(target)) {
     // A fresh folder appears whole or not at all.
     if (target.has_parent_path()) fs::create_directories(target.parent_path(), ec);
-    const fs::path tmp = target.parent_path() / temporary_name(target);
+    const fs::path tmp = fs::path(io::temporary_sibling(target.string()));
     fs::remove_all(tmp, ec);
     VG_CHECK(fs::create_directories(tmp, ec), kComponent, "cannot create ", tmp.string(), ": ", ec.message());
     try {

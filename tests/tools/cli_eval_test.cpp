@@ -80,6 +80,16 @@ TEST_F(CliEval, AddsBertScoreWithABertModel) {
   const nlohmann::json summary = last_json(r);
   ASSERT_TRUE(summary["overall"].contains("bertscore_f1")) << summary.dump();
   EXPECT_EQ(summary["overall"]["meteor"], 0.0);
+
+  // With the baseline file, the last layer's row (3: F 0.363) rescales each sample's F1 as
+  // (F - b) / (1 - b), so the mean moves the same way (up to the float32 rounding of the scores;
+  // another layer's row would be 0.015 or more away).
+  const CliRun rescaled = run_cli(base() + " --data QVED_TEST --no-meteor --json --bertscore-model " +
+                                  testing::test_data_path("eval/bert_tiny") + " --bertscore-baseline " +
+                                  testing::test_data_path("eval/bert_tiny/rescale_baseline.tsv"));
+  ASSERT_EQ(rescaled.status, 0) << rescaled.output;
+  const double raw = summary["overall"]["bertscore_f1"].get<double>();
+  EXPECT_NEAR(testing::last_json(rescaled)["overall"]["bertscore_f1"].get<double>(), (raw - 0.363) / (1 - 0.363), 1e-6);
 }
 
 TEST_F(CliEval, BadFlagsNameTheProblem) {

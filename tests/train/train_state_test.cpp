@@ -34,16 +34,25 @@ void take_a_step(Params& s, AdamW& optimizer) {
   optimizer.zero_grad();
 }
 
+// A run of one step, checkpointed into `out` as step 1.
+struct OneStepRun {
+  Params params;
+  AdamW optimizer{{ParamGroup{"all", params.params(), 0.1}}};
+  explicit OneStepRun(const std::string& out) {
+    take_a_step(params, optimizer);
+    TrainState state;
+    state.step = 1;
+    state.fingerprint = "test";
+    save_checkpoint(out, state, params.params(), optimizer, 3);
+  }
+};
+
 TEST(TrainState, ADamagedCheckpointIsRefusedAndChangesNothing) {
   testing::ScratchFolder folder;
   const std::string out = folder.path().string();
-  Params s;
-  AdamW optimizer({ParamGroup{"all", s.params(), 0.1}});
-  take_a_step(s, optimizer);
-  TrainState state;
-  state.step = 1;
-  state.fingerprint = "test";
-  save_checkpoint(out, state, s.params(), optimizer, 3);
+  OneStepRun run(out);
+  Params& s = run.params;
+  AdamW& optimizer = run.optimizer;
   const std::optional<std::string> dir = latest_checkpoint(out);
   ASSERT_TRUE(dir);
 
@@ -64,12 +73,7 @@ TEST(TrainState, ADamagedCheckpointIsRefusedAndChangesNothing) {
 TEST(TrainState, AHalfWrittenCheckpointIsNotTheLatest) {
   testing::ScratchFolder folder;
   const std::string out = folder.path().string();
-  Params s;
-  AdamW optimizer({ParamGroup{"all", s.params(), 0.1}});
-  take_a_step(s, optimizer);
-  TrainState state;
-  state.step = 1;
-  save_checkpoint(out, state, s.params(), optimizer, 3);
+  OneStepRun run(out);
   // What a kill during the next save leaves: a .partial folder.
   fs::create_directories(fs::path(out) / "checkpoints" / "step-000002.partial");
   std::ofstream(fs::path(out) / "checkpoints" / "step-000002.partial" / "trainer_state.json") << "{}";

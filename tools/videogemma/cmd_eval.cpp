@@ -60,11 +60,12 @@ void run_eval(const EvalCommandOptions& o) {
     eval::BertScoreOptions b;
     b.num_layers = o.bertscore_layer;
     b.idf = o.bertscore_idf;
-    bertscore = std::make_shared<eval::BertScorer>(o.bertscore_model, b);
     if (!o.bertscore_baseline.empty()) {
-      b.baseline = eval::read_bertscore_baseline(o.bertscore_baseline, bertscore->num_layers());
-      bertscore = std::make_shared<eval::BertScorer>(o.bertscore_model, b);
+      // The baseline row is the layer's; -1 means the last layer, as config.json numbers it.
+      const int64_t layer = b.num_layers >= 0 ? b.num_layers : bert::Config::load(o.bertscore_model).num_hidden_layers;
+      b.baseline = eval::read_bertscore_baseline(o.bertscore_baseline, layer);
     }
+    bertscore = std::make_shared<eval::BertScorer>(o.bertscore_model, b);
     metrics.bertscore_f1 = [bertscore](const std::vector<std::string>& candidates, const std::vector<std::string>& references) {
       std::vector<double> f1;
       for (const eval::BertScoreResult& r : bertscore->score(candidates, references)) f1.push_back(r.f1);
@@ -79,12 +80,11 @@ void run_eval(const EvalCommandOptions& o) {
 
   std::unique_ptr<VideoLanguageModel> model = VideoLanguageModel::load(VlmConfig::load(o.model));
   std::unique_ptr<ProgressBar> bar;
-  const int64_t total = o.predict.limit > 0 ? std::min<int64_t>(o.predict.limit, static_cast<int64_t>(dataset.records.size()))
-                                           : static_cast<int64_t>(dataset.records.size());
-  if (show) bar = std::make_unique<ProgressBar>(total, "clips");
   const auto start = std::chrono::steady_clock::now();
-  std::vector<eval::EvalSample> samples = eval::predict(*model, dataset, o.predict, [&](int64_t done, int64_t) {
-    if (bar) bar->update(done);
+  std::vector<eval::EvalSample> samples = eval::predict(*model, dataset, o.predict, [&](int64_t done, int64_t total) {
+    if (!show) return;
+    if (!bar) bar = std::make_unique<ProgressBar>(total, "clips");
+    bar->update(done);
   });
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (bar) bar->finish();

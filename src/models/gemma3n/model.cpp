@@ -1,5 +1,6 @@
 #include "models/gemma3n/model.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "models/gemma3n/decoder_layer.h"
@@ -12,7 +13,10 @@ namespace {
 // 262,400): like transformers' Gemma3nModel, ids outside it (the audio/vision soft tokens, or a
 // generated one) look up row 0.
 Tensor per_layer_vocabulary_ids(const Tensor& ids, int64_t table_rows) {
-  Tensor out = ids.contiguous().to(DType::I64).clone();
+  const Tensor as_i64 = ids.contiguous().to(DType::I64);
+  const int64_t* in = as_i64.data<int64_t>();
+  if (std::all_of(in, in + as_i64.numel(), [&](int64_t id) { return id >= 0 && id < table_rows; })) return ids;
+  Tensor out = as_i64.clone();
   int64_t* p = out.data<int64_t>();
   for (int64_t i = 0; i < out.numel(); ++i) {
     if (p[i] < 0 || p[i] >= table_rows) p[i] = 0;

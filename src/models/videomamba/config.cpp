@@ -19,10 +19,6 @@ Config sized(int64_t embed_dim, int64_t depth) {
   return c;
 }
 
-bool ends_with(const std::string& s, const std::string& suffix) {
-  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
-}
-
 // The shape of `name`, which must exist and have `rank` dims.
 Shape shape_of(const models::WeightSource& source, const std::string& name, int rank) {
   VG_CHECK(source.contains(name), kComponent, source.describe(), " has no tensor '", name,
@@ -104,7 +100,7 @@ std::string detect_prefix(const models::WeightSource& source) {
   const std::string anchor = "patch_embed.proj.weight";
   std::vector<std::string> found;
   for (const std::string& name : source.names()) {
-    if (!ends_with(name, anchor)) continue;
+    if (!name.ends_with(anchor)) continue;
     const std::string prefix = name.substr(0, name.size() - anchor.size());
     if (!prefix.empty() && prefix.back() != '.') continue;
     if (source.contains(prefix + "cls_token") && source.contains(prefix + "pos_embed")) found.push_back(prefix);
