@@ -239,6 +239,10 @@ int32_t Tokenizer::eos_id() const { return impl_->eos; }
 int32_t Tokenizer::pad_id() const { return impl_->pad; }
 const std::string& Tokenizer::source() const { return impl_->source; }
 
+bool Tokenizer::has_token(int32_t id) const {
+  return impl_->added.by_id(id) != nullptr || impl_->model->vocab().has(id);
+}
+
 bool Tokenizer::is_special(int32_t id) const {
   const AddedToken* t = impl_->added.by_id(id);
   return t != nullptr && t->special;
@@ -248,9 +252,12 @@ StreamDecoder::StreamDecoder(const Tokenizer& tokenizer, bool skip_special_token
     : tokenizer_(tokenizer), skip_special_tokens_(skip_special_tokens), state_(tokenizer.impl_->decoder.start()) {}
 
 std::string StreamDecoder::push(int32_t id) {
-  const std::string_view token = tokenizer_.token_text(id);
   std::string out;
+  // An id with no token (a model row past the tokenizer's vocabulary) decodes to nothing, as in
+  // the `tokenizers` library.
+  if (!tokenizer_.has_token(id)) return out;
   if (skip_special_tokens_ && tokenizer_.is_special(id)) return out;
+  const std::string_view token = tokenizer_.token_text(id);
   tokenizer_.impl_->decoder.feed(state_, token, out);
   return out;
 }

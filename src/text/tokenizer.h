@@ -31,7 +31,8 @@ class Tokenizer {
   static Tokenizer from_json(std::string_view json_text, const std::string& source = "tokenizer.json");
 
   std::vector<int32_t> encode(std::string_view text, bool add_special_tokens = true) const;
-  // Throws vg::Error for an id outside [0, vocab_size()) or one that has no token.
+  // Ids with no token (past the vocabulary, as a model with a larger embedding table can
+  // generate) are dropped, as the `tokenizers` library does.
   std::string decode(const std::vector<int32_t>& ids, bool skip_special_tokens = false) const;
 
   int32_t token_to_id(std::string_view token) const;  // -1 if absent
@@ -44,6 +45,7 @@ class Tokenizer {
   int32_t bos_id() const;
   int32_t eos_id() const;
   int32_t pad_id() const;
+  bool has_token(int32_t id) const;  // false for ids past the vocabulary or in a gap of it
   bool is_special(int32_t id) const;  // an added token marked "special" (skipped by skip_special_tokens)
 
   const std::string& source() const;

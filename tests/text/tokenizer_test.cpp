@@ -220,12 +220,17 @@ TEST(Tokenizer, LlamaStyleDecoderStreamsLikeTheFullDecode) {
   EXPECT_EQ(stream.push(id("\u2581H")) + stream.flush(), "H");
 }
 
-TEST(Tokenizer, DecodeRejectsIdsOutsideTheVocabulary) {
+// A model's embedding table may have more rows than the tokenizer has tokens (Gemma 3n: 262,400
+// against 262,145), so generation can produce an id with no text. The `tokenizers` library drops
+// such ids when decoding; so do we. Looking one up by itself is still an error.
+TEST(Tokenizer, DecodeDropsIdsOutsideTheVocabulary) {
   Tokenizer t = make(tiny("ab", {}, {}));
-  expect_error([&] { t.decode({3, 99}); }, {"[tokenizer] tiny.json", "token id 99", "out of range"});
+  EXPECT_EQ(t.decode({99}), "");
+  EXPECT_EQ(t.decode({t.token_to_id("a"), 99, -1, t.token_to_id("b")}), t.decode({t.token_to_id("a"), t.token_to_id("b")}));
+  expect_error([&] { t.id_to_token(99); }, {"[tokenizer] tiny.json", "token id 99", "out of range"});
   expect_error([&] { t.id_to_token(-1); }, {"token id -1"});
   text::StreamDecoder stream(t);
-  expect_error([&] { stream.push(5); }, {"token id 5"});
+  EXPECT_EQ(stream.push(99), "");
 }
 
 TEST(Tokenizer, LoadErrorsNameTheFileAndTheProblem) {

@@ -59,7 +59,7 @@ void run_score(const ScoreOptions& o) {
   std::printf("%8s  %10s  %s\n", "id", "logprob", tokenizer ? "token" : "");
   for (size_t i = 0; i < logprobs.size(); ++i) {
     const int32_t id = ids[i + 1];
-    std::printf("%8d  %10.4f  %s\n", id, logprobs[i], tokenizer ? tokenizer->id_to_token(id).c_str() : "");
+    std::printf("%8d  %10.4f  %s\n", id, logprobs[i], tokenizer && tokenizer->has_token(id) ? tokenizer->id_to_token(id).c_str() : "");
   }
   std::printf("%zu tokens scored, perplexity %.4f\n", logprobs.size(), perplexity);
 }
