@@ -11,6 +11,11 @@ endfunction()
 
 # Kernels benefit from the host's vector units; off for portable binaries.
 function(vg_tune_cpu target)
+  # We never read floating-point exception flags. Without this GCC will not turn a select between
+  # two computed floats into a blend, so loops over exp_f32/tanh_f32 (vector_math.h) stay scalar.
+  if(CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+    target_compile_options(${target} PRIVATE $<$<COMPILE_LANGUAGE:CXX>:-fno-trapping-math>)
+  endif()
   if(VG_NATIVE)
     include(CheckCXXCompilerFlag)
     check_cxx_compiler_flag(-march=native VG_HAS_MARCH_NATIVE)

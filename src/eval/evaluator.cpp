@@ -58,7 +58,8 @@ std::vector<EvalSample> predict(const VideoLanguageModel& model, const data::Dat
     samples.push_back(sample_of(r));
   }
   GenerationOptions generation;
-  generation.max_new_tokens = options.max_new_tokens;  // greedy: temperature 0 by default
+  generation.max_new_tokens = options.max_new_tokens;
+  generation.sampling.greedy = true;
   for (int64_t begin = 0; begin < n;) {
     // A batch: consecutive records with the same question, at most batch_size of them.
     int64_t end = begin + 1;

@@ -15,7 +15,9 @@ namespace vg {
 
 struct GenerationOptions {
   int64_t max_new_tokens = 256;
-  SamplingOptions sampling;  // seed, temperature, top-k ... (greedy when temperature is 0)
+  // seed, temperature, top-k ... Greedy unless a temperature > 0 is set, as transformers' generate
+  // without do_sample.
+  SamplingOptions sampling{.temperature = 0.0};
   // Tokens that end a row. Unset: the model's eos ids and <end_of_turn> (106); empty: none.
   std::optional<std::vector<int32_t>> stop_ids;
   bool include_stop_token = false;  // keep the stop token at the end of the output

@@ -7,6 +7,7 @@
 
 #include "backend/cpu/gemm.h"
 #include "backend/cpu/loops.h"
+#include "backend/cpu/vector_math.h"
 
 namespace vg::cpu {
 namespace {
@@ -179,7 +180,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
             }
             double sum = 0.0;
             for (int64_t c = 0; c < nk; ++c) {
-              const T e = sr[c] == kNegInf ? T(0) : std::exp(sr[c] - m[rr]);
+              const T e = sr[c] == kNegInf ? T(0) : exp_of(sr[c] - m[rr]);
               sr[c] = e;
               sum += e;
             }
@@ -256,8 +257,8 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
         const T lse_r = lse_p[(b * g.Hq + h) * g.Lq + i0 + r];
         T* pr = p + r * nk;
         for (int64_t c = 0; c < nk; ++c) {
-          pr[c] = (pr[c] == kNegInf || lse_r == kNegInf) ? T(0) : std::exp(pr[c] - lse_r);
-          any = any || pr[c] != T(0);
+          pr[c] = (pr[c] == kNegInf || lse_r == kNegInf) ? T(0) : exp_of(pr[c] - lse_r);
+          any = any | (pr[c] != T(0));  // not ||: a branch would stop the loop vectorising
         }
       }
       return any;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "backend/cpu/loops.h"
+#include "backend/cpu/vector_math.h"
 
 namespace vg::cpu {
 namespace {
@@ -17,12 +18,35 @@ constexpr double kSoftplusThreshold = 20.0;  // PyTorch: softplus(x) = x above t
 
 template <class T>
 T sigmoid(T x) {
-  return T(1) / (T(1) + std::exp(-x));
+  return T(1) / (T(1) + exp_of(-x));
+}
+
+// Calls f(std::integral_constant<Op, op>{}): the loops below then see the op as a constant, so
+// the compiler drops the per-element switch and vectorises them.
+template <class Op, Op... kOps, class F>
+void with_constant_op(Op op, F&& f) {
+  const bool found = ((op == kOps ? (f(std::integral_constant<Op, kOps>{}), true) : false) || ...);
+  VG_ASSERT(found);
+}
+
+template <class F>
+void with_unary_op(UnaryOp op, F&& f) {
+  using U = UnaryOp;
+  with_constant_op<U, U::Neg, U::Abs, U::Square, U::Sqrt, U::Rsqrt, U::Reciprocal, U::Exp, U::Log, U::Sin, U::Cos,
+                   U::Tanh, U::Sigmoid, U::Silu, U::Softplus, U::Relu, U::Gelu, U::GeluTanh, U::QuickGelu, U::Softcap,
+                   U::PowScalar, U::AddScalar, U::MulScalar, U::Clamp>(op, f);
+}
+
+template <class F>
+void with_binary_op(BinaryOp op, F&& f) {
+  using B = BinaryOp;
+  with_constant_op<B, B::Add, B::Sub, B::Mul, B::Div, B::Maximum, B::Minimum, B::Pow>(op, f);
 }
 
 // y = f(x) for one element.
+// Always inlined: with a constant op the switch folds away (with_unary_op / with_binary_op).
 template <class T>
-T unary_value(UnaryOp op, T x, T a, T b) {
+[[gnu::always_inline]] inline T unary_value(UnaryOp op, T x, T a, T b) {
   switch (op) {
     case UnaryOp::Neg: return -x;
     case UnaryOp::Abs: return std::abs(x);
@@ -30,22 +54,22 @@ T unary_value(UnaryOp op, T x, T a, T b) {
     case UnaryOp::Sqrt: return std::sqrt(x);
     case UnaryOp::Rsqrt: return T(1) / std::sqrt(x);
     case UnaryOp::Reciprocal: return T(1) / x;
-    case UnaryOp::Exp: return std::exp(x);
+    case UnaryOp::Exp: return exp_of(x);
     case UnaryOp::Log: return std::log(x);
     case UnaryOp::Sin: return std::sin(x);
     case UnaryOp::Cos: return std::cos(x);
-    case UnaryOp::Tanh: return std::tanh(x);
+    case UnaryOp::Tanh: return tanh_of(x);
     case UnaryOp::Sigmoid: return sigmoid(x);
     case UnaryOp::Silu: return x * sigmoid(x);
-    case UnaryOp::Softplus: return x > T(kSoftplusThreshold) ? x : std::log1p(std::exp(x));
+    case UnaryOp::Softplus: return x > T(kSoftplusThreshold) ? x : std::log1p(exp_of(x));
     case UnaryOp::Relu: return x > T(0) ? x : T(0);
     case UnaryOp::Gelu: return T(0.5) * x * (T(1) + std::erf(x / T(kSqrt2)));
     case UnaryOp::GeluTanh: {
       T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCoef) * x * x * x);
-      return T(0.5) * x * (T(1) + std::tanh(u));
+      return T(0.5) * x * (T(1) + tanh_of(u));
     }
     case UnaryOp::QuickGelu: return x * sigmoid(T(kQuickGeluCoef) * x);
-    case UnaryOp::Softcap: return a * std::tanh(x / a);
+    case UnaryOp::Softcap: return a * tanh_of(x / a);
     case UnaryOp::PowScalar: return std::pow(x, a);
     case UnaryOp::AddScalar: return x + a;
     case UnaryOp::MulScalar: return x * a;
@@ -55,8 +79,9 @@ T unary_value(UnaryOp op, T x, T a, T b) {
 }
 
 // dy/dx for one element, given x and y = f(x).
+// Always inlined: with a constant op the switch folds away (with_unary_op / with_binary_op).
 template <class T>
-T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
+[[gnu::always_inline]] inline T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
   switch (op) {
     case UnaryOp::Neg: return T(-1);
     case UnaryOp::Abs: return x > T(0) ? T(1) : (x < T(0) ? T(-1) : T(0));
@@ -80,7 +105,7 @@ T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
       return T(0.5) * (T(1) + std::erf(x / T(kSqrt2))) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
     case UnaryOp::GeluTanh: {
       T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCoef) * x * x * x);
-      T t = std::tanh(u);
+      T t = tanh_of(u);
       T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCoef) * x * x);
       return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
     }
@@ -100,8 +125,9 @@ T unary_derivative(UnaryOp op, T x, T y, T a, T b) {
   return T(0);
 }
 
+// Always inlined: with a constant op the switch folds away (with_unary_op / with_binary_op).
 template <class T>
-T binary_value(BinaryOp op, T x, T y) {
+[[gnu::always_inline]] inline T binary_value(BinaryOp op, T x, T y) {
   switch (op) {
     case BinaryOp::Add: return x + y;
     case BinaryOp::Sub: return x - y;
@@ -216,12 +242,15 @@ void unary(UnaryOp op, const UnaryParams& params, const Tensor& x, const Tensor&
   dispatch_float(x.dtype(), unary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
     const T a = static_cast<T>(params.a), b = static_cast<T>(params.b);
-    elementwise<T, 2>({&out, &x}, [&](std::array<T*, 2> p, std::array<int64_t, 2> s, int64_t n) {
-      if (s[0] == 1 && s[1] == 1) {
-        for (int64_t i = 0; i < n; ++i) p[0][i] = unary_value(op, p[1][i], a, b);
-      } else {
-        for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = unary_value(op, p[1][i * s[1]], a, b);
-      }
+    with_unary_op(op, [&](auto constant) {
+      constexpr UnaryOp kOp = decltype(constant)::value;
+      elementwise<T, 2>({&out, &x}, [&](std::array<T*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+        if (s[0] == 1 && s[1] == 1) {
+          for (int64_t i = 0; i < n; ++i) p[0][i] = unary_value(kOp, p[1][i], a, b);
+        } else {
+          for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = unary_value(kOp, p[1][i * s[1]], a, b);
+        }
+      });
     });
   });
 }
@@ -231,10 +260,17 @@ void unary_backward(UnaryOp op, const UnaryParams& params, const Tensor& x, cons
   dispatch_float(x.dtype(), unary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
     const T a = static_cast<T>(params.a), b = static_cast<T>(params.b);
-    elementwise<T, 4>({&out, &x, &y, &grad}, [&](std::array<T*, 4> p, std::array<int64_t, 4> s, int64_t n) {
-      for (int64_t i = 0; i < n; ++i) {
-        p[0][i * s[0]] = p[3][i * s[3]] * unary_derivative(op, p[1][i * s[1]], p[2][i * s[2]], a, b);
-      }
+    with_unary_op(op, [&](auto constant) {
+      constexpr UnaryOp kOp = decltype(constant)::value;
+      elementwise<T, 4>({&out, &x, &y, &grad}, [&](std::array<T*, 4> p, std::array<int64_t, 4> s, int64_t n) {
+        if (s[0] == 1 && s[1] == 1 && s[2] == 1 && s[3] == 1) {
+          for (int64_t i = 0; i < n; ++i) p[0][i] = p[3][i] * unary_derivative(kOp, p[1][i], p[2][i], a, b);
+        } else {
+          for (int64_t i = 0; i < n; ++i) {
+            p[0][i * s[0]] = p[3][i * s[3]] * unary_derivative(kOp, p[1][i * s[1]], p[2][i * s[2]], a, b);
+          }
+        }
+      });
     });
   });
 }
@@ -242,15 +278,21 @@ void unary_backward(UnaryOp op, const UnaryParams& params, const Tensor& x, cons
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
   dispatch_float(out.dtype(), binary_op_name(op), [&](auto tag) {
     using T = decltype(tag);
-    elementwise<T, 3>({&out, &a, &b}, [&](std::array<T*, 3> p, std::array<int64_t, 3> s, int64_t n) {
-      if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
-        for (int64_t i = 0; i < n; ++i) p[0][i] = binary_value(op, p[1][i], p[2][i]);
-      } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-        const T v = *p[2];
-        for (int64_t i = 0; i < n; ++i) p[0][i] = binary_value(op, p[1][i], v);
-      } else {
-        for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = binary_value(op, p[1][i * s[1]], p[2][i * s[2]]);
-      }
+    with_binary_op(op, [&](auto constant) {
+      constexpr BinaryOp kOp = decltype(constant)::value;
+      elementwise<T, 3>({&out, &a, &b}, [&](std::array<T*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+        if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+          for (int64_t i = 0; i < n; ++i) p[0][i] = binary_value(kOp, p[1][i], p[2][i]);
+        } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+          const T v = *p[2];
+          for (int64_t i = 0; i < n; ++i) p[0][i] = binary_value(kOp, p[1][i], v);
+        } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+          const T v = *p[1];
+          for (int64_t i = 0; i < n; ++i) p[0][i] = binary_value(kOp, v, p[2][i]);
+        } else {
+          for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = binary_value(kOp, p[1][i * s[1]], p[2][i * s[2]]);
+        }
+      });
     });
   });
 }
