@@ -50,10 +50,13 @@ std::string write_demo_model(const DemoModelOptions& o) {
   const gemma3n::Config lm = gemma3n::tiny_config(262400);
   std::map<std::string, Tensor> lm_weights = gemma3n::initial_weights(lm, o.seed);
   {
-    // With transformers' std-0.02 embeddings a random tied head cannot express a confident
-    // answer (all logits stay within about 1 of each other at this width); std 0.5 can.
-    Tensor& e = lm_weights.at(lm.weight_prefix + "embed_tokens.weight");
-    e = mul(e, 25.0);
+    // A confident answer needs |h| |e| of about 30 between the final hidden state and the tied
+    // embedding row of the token; with transformers' std-0.02 embeddings and a unit final norm
+    // it is about 1. Scaling the final norm fixes the output side alone: scaling the embeddings
+    // instead also swamps the decoder's residual stream with the input token, and trains far
+    // more slowly (stage-3 loss 3.1 against 1.2 after 90 demo steps).
+    Tensor& w = lm_weights.at(lm.weight_prefix + "norm.weight");
+    w = mul(w, 25.0);
   }
   gemma3n::save_checkpoint((root / "lm").string(), lm, lm_weights);
   const clip::Config cc = clip::small_config();

@@ -63,5 +63,43 @@ TEST(CrossEntropy, AllIgnoredIsZeroAndBadLabelsAreErrors) {
   EXPECT_THROW(softcap_cross_entropy(h, testing::random_tensor({5, 3}, 4), ignored), Error);
 }
 
+// The fused kernel cuts the logits into row tiles and, when rows are few, the vocabulary into
+// segments whose partial sums are merged: both layouts must give what the plain composite
+// (logits, softcap, log-sum-exp, pick the label) gives, value and gradient.
+TEST(CrossEntropy, FusedBlocksMatchTheComposite) {
+  struct Case {
+    int64_t rows, vocab, chunk;
+  };
+  for (const Case c : {Case{5, 1000, 64}, Case{3, 333, 50}, Case{2100, 40, 16}}) {
+    SCOPED_TRACE("rows " + std::to_string(c.rows) + ", vocab " + std::to_string(c.vocab));
+    const int64_t d = 6;
+    Tensor h = testing::random_tensor({c.rows, d}, 7).set_requires_grad();
+    Tensor w = testing::random_tensor({c.vocab, d}, 8);
+    std::vector<int64_t> label_values(static_cast<size_t>(c.rows));
+    for (int64_t r = 0; r < c.rows; ++r) label_values[static_cast<size_t>(r)] = r % 4 == 3 ? -100 : (r * 37) % c.vocab;
+    Tensor labels = Tensor::from_vector(label_values, {c.rows});
+    std::vector<int64_t> picked_ids = label_values, kept_values(label_values.size());
+    for (size_t r = 0; r < label_values.size(); ++r) {
+      kept_values[r] = label_values[r] == -100 ? 0 : 1;
+      picked_ids[r] = std::max<int64_t>(picked_ids[r], 0);
+    }
+    Tensor fused = softcap_cross_entropy(h, w, labels, {2.5, -100, Reduction::None, c.chunk});
+    Tensor fused_grad = [&] {
+      sum(fused, 0).backward();
+      Tensor g = h.grad();
+      h.zero_grad();
+      return g;
+    }();
+
+    Tensor capped = softcap(linear(h, w), 2.5);                                 // [N, V]
+    Tensor picked = gather(capped, 1, Tensor::from_vector(picked_ids, {c.rows, 1})).squeeze(1);  // [N]
+    Tensor kept = Tensor::from_vector(kept_values, {c.rows}).to(DType::F64);
+    Tensor composite = mul(sub(logsumexp(capped, 1), picked), kept);
+    sum(composite, 0).backward();
+    EXPECT_TRUE(testing::all_close(fused, composite, 1e-12, 1e-12));
+    EXPECT_TRUE(testing::all_close(fused_grad, h.grad(), 1e-12, 1e-12));
+  }
+}
+
 }  // namespace
 }  // namespace vg
