@@ -58,8 +58,7 @@ std::vector<EvalSample> predict(const VideoLanguageModel& model, const data::Dat
     samples.push_back(sample_of(r));
   }
   GenerationOptions generation;
-  generation.max_new_tokens = options.max_new_tokens;
-  generation.sampling.greedy = true;
+  generation.max_new_tokens = options.max_new_tokens;  // and greedy, GenerationOptions' default
   for (int64_t begin = 0; begin < n;) {
     // A batch: consecutive records with the same question, at most batch_size of them.
     int64_t end = begin + 1;

@@ -83,11 +83,11 @@ TEST(VectorMath, SigmoidMatchesItsDefinition) {
   double worst = 0;
   sweep(-80.0f, 80.0f, 4099, [&](float x) {
     const double expected = 1.0 / (1.0 + std::exp(-static_cast<double>(x)));
-    worst = std::max(worst, ulps(sigmoid_f32(x), expected));
+    worst = std::max(worst, ulps(sigmoid_of<float>(x), expected));
   });
   EXPECT_LE(worst, 3.0);
-  EXPECT_EQ(sigmoid_f32(-std::numeric_limits<float>::infinity()), 0.0f);
-  EXPECT_EQ(sigmoid_f32(std::numeric_limits<float>::infinity()), 1.0f);
+  EXPECT_EQ(sigmoid_of<float>(-std::numeric_limits<float>::infinity()), 0.0f);
+  EXPECT_EQ(sigmoid_of<float>(std::numeric_limits<float>::infinity()), 1.0f);
 }
 
 }  // namespace

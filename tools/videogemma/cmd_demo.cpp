@@ -95,7 +95,6 @@ void answer_one(const std::string& model_config, const data::Record& record) {
               record.question().c_str(), record.answer().c_str());
   GenerationOptions generation;
   generation.max_new_tokens = 32;
-  generation.sampling.greedy = true;
   model->answer({record.media_path}, record.question(), generation, [&](int64_t, int32_t id) {
     std::printf("%s", model->decode({id}).c_str());
     std::fflush(stdout);

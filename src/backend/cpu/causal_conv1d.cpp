@@ -5,11 +5,10 @@
 #include <vector>
 
 #include "backend/cpu/loops.h"
+#include "backend/cpu/vector_math.h"
 
 namespace vg::cpu {
 namespace {
-
-double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 // pre[t] for one (b, c) row, accumulated in double.
 template <class T>
@@ -33,7 +32,7 @@ void forward_impl(const Tensor& x, const Tensor& weight, const Tensor* bias, boo
       T* o = op + row * L;
       for (int64_t t = 0; t < L; ++t) {
         const double pre = pre_activation(xr, wp + c * W, W, bp ? static_cast<double>(bp[c]) : 0.0, t);
-        o[t] = static_cast<T>(silu ? pre * sigmoid(pre) : pre);
+        o[t] = static_cast<T>(silu ? pre * sigmoid_of<double>(pre) : pre);
       }
     }
   });
@@ -58,7 +57,7 @@ void backward_impl(const Tensor& x, const Tensor& weight, const Tensor* bias, bo
       for (int64_t t = 0; t < L; ++t) {
         if (silu) {
           const double pre = pre_activation(xr, wc, W, bp ? static_cast<double>(bp[c]) : 0.0, t);
-          const double sg = sigmoid(pre);
+          const double sg = sigmoid_of<double>(pre);
           ghat[t] = gr[t] * sg * (1.0 + pre * (1.0 - sg));
         } else {
           ghat[t] = gr[t];

@@ -16,11 +16,6 @@ constexpr double kGeluTanhCoef = 0.044715;
 constexpr double kQuickGeluCoef = 1.702;
 constexpr double kSoftplusThreshold = 20.0;  // PyTorch: softplus(x) = x above this
 
-template <class T>
-T sigmoid(T x) {
-  return T(1) / (T(1) + exp_of(-x));
-}
-
 // Calls f(std::integral_constant<Op, op>{}): the loops below then see the op as a constant, so
 // the compiler drops the per-element switch and vectorises them.
 template <class Op, Op... kOps, class F>
@@ -59,8 +54,8 @@ template <class T>
     case UnaryOp::Sin: return std::sin(x);
     case UnaryOp::Cos: return std::cos(x);
     case UnaryOp::Tanh: return tanh_of(x);
-    case UnaryOp::Sigmoid: return sigmoid(x);
-    case UnaryOp::Silu: return x * sigmoid(x);
+    case UnaryOp::Sigmoid: return sigmoid_of(x);
+    case UnaryOp::Silu: return x * sigmoid_of(x);
     case UnaryOp::Softplus: return x > T(kSoftplusThreshold) ? x : std::log1p(exp_of(x));
     case UnaryOp::Relu: return x > T(0) ? x : T(0);
     case UnaryOp::Gelu: return T(0.5) * x * (T(1) + std::erf(x / T(kSqrt2)));
@@ -68,7 +63,7 @@ template <class T>
       T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCoef) * x * x * x);
       return T(0.5) * x * (T(1) + tanh_of(u));
     }
-    case UnaryOp::QuickGelu: return x * sigmoid(T(kQuickGeluCoef) * x);
+    case UnaryOp::QuickGelu: return x * sigmoid_of(T(kQuickGeluCoef) * x);
     case UnaryOp::Softcap: return a * tanh_of(x / a);
     case UnaryOp::PowScalar: return std::pow(x, a);
     case UnaryOp::AddScalar: return x + a;
@@ -96,10 +91,10 @@ template <class T>
     case UnaryOp::Tanh: return T(1) - y * y;
     case UnaryOp::Sigmoid: return y * (T(1) - y);
     case UnaryOp::Silu: {
-      T s = sigmoid(x);
+      T s = sigmoid_of(x);
       return s * (T(1) + x * (T(1) - s));
     }
-    case UnaryOp::Softplus: return x > T(kSoftplusThreshold) ? T(1) : sigmoid(x);
+    case UnaryOp::Softplus: return x > T(kSoftplusThreshold) ? T(1) : sigmoid_of(x);
     case UnaryOp::Relu: return x > T(0) ? T(1) : T(0);
     case UnaryOp::Gelu:
       return T(0.5) * (T(1) + std::erf(x / T(kSqrt2))) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
@@ -110,7 +105,7 @@ template <class T>
       return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
     }
     case UnaryOp::QuickGelu: {
-      T s = sigmoid(T(kQuickGeluCoef) * x);
+      T s = sigmoid_of(T(kQuickGeluCoef) * x);
       return s + T(kQuickGeluCoef) * x * s * (T(1) - s);
     }
     case UnaryOp::Softcap: {

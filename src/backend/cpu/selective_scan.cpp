@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "backend/cpu/loops.h"
+#include "backend/cpu/vector_math.h"
 
 namespace vg::cpu {
 namespace {
@@ -33,8 +34,6 @@ const T* opt_data(const Tensor& t) {
   return t.defined() ? t.data<T>() : nullptr;
 }
 
-double sigmoid(double v) { return 1.0 / (1.0 + std::exp(-v)); }
-
 // Delta' for one (b, d) row: delta + bias, then softplus (linear above 20, as PyTorch). When
 // `dsp` is given it receives dDelta'/d(delta + bias) for the backward.
 template <class T>
@@ -44,7 +43,7 @@ void row_delta(const T* delta, const T* bias, int64_t d, bool softplus, int64_t 
     const T raw = delta[t] + b;
     const bool linear = !softplus || raw > T(20);
     dt[t] = linear ? raw : std::log1p(std::exp(raw));
-    if (dsp) dsp[t] = linear ? 1.0 : sigmoid(raw);
+    if (dsp) dsp[t] = linear ? 1.0 : sigmoid_of<double>(raw);
   }
 }
 
@@ -82,7 +81,7 @@ void forward_impl(const ScanArgs& a, const Tensor& out) {
       for (int64_t t = 0; t < L; ++t) {
         double y = yacc[t];
         if (Dp) y += static_cast<double>(Dp[d]) * u[t];
-        if (z) y *= z[t] * sigmoid(z[t]);
+        if (z) y *= z[t] * sigmoid_of<double>(z[t]);
         o[t] = static_cast<T>(y);
       }
     }
@@ -137,7 +136,7 @@ void backward_impl(const ScanArgs& a, const Tensor& gout, const ScanGrads& out) 
         double dD_sum = 0.0;
         for (int64_t t = 0; t < L; ++t) {
           // ghat = dL/dy: the gate silu(z) folded into the upstream gradient.
-          ghat[t] = z ? go[t] * (z[t] * sigmoid(z[t])) : static_cast<double>(go[t]);
+          ghat[t] = z ? go[t] * (z[t] * sigmoid_of<double>(z[t])) : static_cast<double>(go[t]);
           dD_sum += ghat[t] * u[t];
         }
         std::fill(yacc.begin(), yacc.end(), 0.0);
@@ -180,7 +179,7 @@ void backward_impl(const ScanArgs& a, const Tensor& gout, const ScanGrads& out) 
           if (ddelta) ddelta[row * L + t] = static_cast<T>(ddt);
           dbias_sum += ddt;
           if (dz) {
-            const double y = yacc[t] + dD * u[t], sz = sigmoid(z[t]);
+            const double y = yacc[t] + dD * u[t], sz = sigmoid_of<double>(z[t]);
             dz[row * L + t] = static_cast<T>(go[t] * y * sz * (1.0 + z[t] * (1.0 - sz)));
           }
         }

@@ -63,10 +63,7 @@ inline float tanh_f32(float x) {
   return std::copysign(t, x);
 }
 
-// 1 / (1 + e^-x)
-inline float sigmoid_f32(float x) { return 1.0f / (1.0f + exp_f32(-x)); }
-
-// exp and tanh of a kernel's element type: the versions above for float, libm's for double.
+// exp, sigmoid and tanh of a kernel's element type: the versions above for float, libm's for double.
 template <class T>
 T exp_of(T x) {
   if constexpr (std::is_same_v<T, float>) {
@@ -74,6 +71,12 @@ T exp_of(T x) {
   } else {
     return std::exp(x);
   }
+}
+
+// 1 / (1 + e^-x), through exp_of.
+template <class T>
+T sigmoid_of(T x) {
+  return T(1) / (T(1) + exp_of(-x));
 }
 
 template <class T>
