@@ -20,12 +20,14 @@ if(VG_CUDA_ENABLED)
     set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
   endif()
   find_package(CUDAToolkit REQUIRED)
+  # The kernels are compiled into the videogemma library itself (they call Tensor's methods);
+  # CMakeLists.txt adds them. cudart is static and libcuda is loaded at run time, so the build
+  # and the CPU tests run on machines without a GPU; cuBLASLt is a shared library.
   file(GLOB VG_CUDA_SOURCES CONFIGURE_DEPENDS
     ${CMAKE_CURRENT_SOURCE_DIR}/src/backend/cuda/*.cu
     ${CMAKE_CURRENT_SOURCE_DIR}/src/backend/cuda/*.cpp)
-  add_library(videogemma_cuda STATIC ${VG_CUDA_SOURCES})
-  target_include_directories(videogemma_cuda PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/src)
-  target_compile_options(videogemma_cuda PRIVATE $<$<COMPILE_LANGUAGE:CUDA>:--threads=0 -Xcompiler=-Wall>)
-  # cudart is linked statically; libcuda is loaded at run time, so this builds on GPU-less machines.
-  target_link_libraries(videogemma_cuda PUBLIC CUDA::cudart_static)
+  find_program(VG_CCACHE ccache)
+  if(VG_CCACHE AND NOT CMAKE_CUDA_COMPILER_LAUNCHER)
+    set(CMAKE_CUDA_COMPILER_LAUNCHER ${VG_CCACHE})
+  endif()
 endif()

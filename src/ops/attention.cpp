@@ -5,6 +5,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/attention.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 namespace {
@@ -46,7 +47,6 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   ops::check_floating(kOp, q);
   ops::check_same_dtype(kOp, {&q, &k, &v});
   ops::check_same_device(kOp, {&q, &k, &v, &mask});
-  ops::check_cpu(kOp, {&q, &k, &v, &mask});
   ops::check_rank(kOp, q, 4, "q [B, Hq, Lq, D]");
   ops::check_rank(kOp, k, 4, "k [B, Hkv, Lk, D]");
   ops::check_rank(kOp, v, 4, "v [B, Hkv, Lk, Dv]");
@@ -76,8 +76,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   Tensor qc = blas_ready(q), kc = blas_ready(k), vc = blas_ready(v);
   // out: memory [B, Lq, Hq, Dv], returned as the [B, Hq, Lq, Dv] view; lse: [B, Hq, Lq]
   Tensor out = Tensor::empty({B, Lq, Hq, Dv}, q.dtype(), q.device()).transpose(1, 2);
-  Tensor lse = Tensor::empty({B, Hq, Lq}, q.dtype(), q.device());
-  cpu::attention_forward(qc, kc, vc, mask.defined() ? &mask : nullptr, params, out, lse);
+  // The logsumexp stays f32 for bf16 and f16 operands (f64 for f64).
+  Tensor lse = Tensor::empty({B, Hq, Lq}, q.dtype() == DType::F64 ? DType::F64 : DType::F32, q.device());
+  VG_CUDA_OR_CPU(out.device(), attention_forward(qc, kc, vc, mask.defined() ? &mask : nullptr, params, out, lse));
 
   if (autograd::needs_grad(qc, kc, vc)) {
     const bool need_q = qc.requires_grad(), need_k = kc.requires_grad(), need_v = vc.requires_grad();
@@ -88,8 +89,9 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
       Tensor gq = need_q ? empty_in_layout_of(qd) : Tensor();
       Tensor gk = need_k ? empty_in_layout_of(kd) : Tensor();
       Tensor gv = need_v ? empty_in_layout_of(vd) : Tensor();
-      cpu::attention_backward(qd, kd, vd, md.defined() ? &md : nullptr, params, od, lse, go, need_q ? &gq : nullptr,
-                              need_k ? &gk : nullptr, need_v ? &gv : nullptr);
+      VG_CUDA_OR_CPU(qd.device(), attention_backward(qd, kd, vd, md.defined() ? &md : nullptr, params, od, lse, go,
+                                                     need_q ? &gq : nullptr, need_k ? &gk : nullptr,
+                                                     need_v ? &gv : nullptr));
       return Grads{gq, gk, gv};
     });
   }

@@ -5,20 +5,24 @@
 #include "backend/cpu/elementwise.h"
 #include "core/allocator.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 
 using autograd::Grads;
 
 Tensor Tensor::clone() const {
-  ops::check_cpu("clone", {this});
   Tensor out = Tensor::empty(shape(), dtype(), device());
   if (is_quantized(dtype())) {
     VG_CHECK(is_contiguous(), "clone", "a quantized tensor must be contiguous to be copied");
-    std::memcpy(out.data_ptr(), data_ptr(), static_cast<size_t>(nbytes()));
+    if (device().is_cpu()) {
+      std::memcpy(out.data_ptr(), data_ptr(), static_cast<size_t>(nbytes()));
+    } else {
+      cuda_copy_bytes(out.data_ptr(), device(), data_ptr(), device(), static_cast<size_t>(nbytes()));
+    }
     return out;
   }
-  cpu::copy(*this, out);
+  VG_CUDA_OR_CPU(out.device(), copy(*this, out));
   if (autograd::needs_grad(*this)) {
     autograd::record("clone", {*this}, {&out}, [](const Grads& g) { return Grads{g[0]}; });
   }
@@ -29,11 +33,10 @@ Tensor Tensor::contiguous() const { return is_contiguous() ? *this : clone(); }
 
 Tensor Tensor::to(DType target) const {
   if (target == dtype()) return *this;
-  ops::check_cpu("to", {this});
   VG_CHECK(!is_quantized(target) && !is_quantized(dtype()), "to", "conversion between ", dtype(), " and ", target,
            " needs the quantization functions, not to()");
   Tensor out = Tensor::empty(shape(), target, device());
-  cpu::copy(*this, out);
+  VG_CUDA_OR_CPU(out.device(), copy(*this, out));
   if (autograd::needs_grad(*this) && is_floating(target)) {
     const DType source = dtype();
     autograd::record("to", {*this}, {&out}, [source](const Grads& g) { return Grads{g[0].to(source)}; });

@@ -4,13 +4,14 @@
 
 #include "backend/cpu/elementwise.h"
 #include "core/thread_pool.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 
 Tensor full(const Shape& shape, double value, DType dtype, Device device) {
-  Tensor t = Tensor::empty(shape, dtype, Device::cpu());
-  cpu::fill(t, value);
-  return device.is_cpu() ? t : t.to(device);
+  Tensor t = Tensor::empty(shape, dtype, device);
+  VG_CUDA_OR_CPU(device, fill(t, value));
+  return t;
 }
 
 Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }

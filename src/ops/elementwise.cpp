@@ -3,6 +3,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/elementwise.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 #include "ops/creation.h"
 #include "ops/reduce.h"
 
@@ -35,7 +36,7 @@ Tensor unary_backward(UnaryOp op, const UnaryParams& params, const Tensor& saved
   const bool from_output = derivative_uses_output(op);
   const Tensor& x = from_output ? grad : saved;
   const Tensor& y = from_output ? saved : grad;
-  cpu::unary_backward(op, params, x, y, grad, out);
+  VG_CUDA_OR_CPU(out.device(), unary_backward(op, params, x, y, grad, out));
   return out;
 }
 
@@ -45,9 +46,8 @@ Tensor unary(UnaryOp op, const Tensor& x, UnaryParams params) {
   const char* name = unary_op_name(op);
   ops::check_defined(name, {&x});
   ops::check_floating(name, x);
-  ops::check_cpu(name, {&x});
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::unary(op, params, x, y);
+  VG_CUDA_OR_CPU(y.device(), unary(op, params, x, y));
   if (autograd::needs_grad(x)) {
     Tensor saved;
     if (!derivative_is_constant(op)) saved = derivative_uses_output(op) ? y.detach() : x.detach();
@@ -103,9 +103,8 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b) {
   ops::check_same_device(name, {&a, &b});
   ops::check_same_dtype(name, {&a, &b});
   ops::check_floating(name, a);
-  ops::check_cpu(name, {&a});
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), name), a.dtype(), a.device());
-  cpu::binary(op, a, b, out);
+  VG_CUDA_OR_CPU(out.device(), binary(op, a, b, out));
   if (autograd::needs_grad(a, b)) {
     const bool need_a = a.requires_grad(), need_b = b.requires_grad();
     const Shape sa = a.shape(), sb = b.shape();
@@ -167,9 +166,8 @@ Tensor compare(CompareOp op, const Tensor& a, const Tensor& b) {
   ops::check_defined("compare", {&a, &b});
   ops::check_same_device("compare", {&a, &b});
   ops::check_same_dtype("compare", {&a, &b});
-  ops::check_cpu("compare", {&a});
   Tensor out = Tensor::empty(broadcast_shapes(a.shape(), b.shape(), "compare"), DType::Bool, a.device());
-  cpu::compare(op, a, b, out);
+  VG_CUDA_OR_CPU(out.device(), compare(op, a, b, out));
   return out;
 }
 
@@ -186,10 +184,9 @@ Tensor where(const Tensor& condition, const Tensor& a, const Tensor& b) {
   ops::check_defined("where", {&condition, &a, &b});
   ops::check_same_device("where", {&condition, &a, &b});
   ops::check_same_dtype("where", {&a, &b});
-  ops::check_cpu("where", {&a});
   Shape shape = broadcast_shapes(broadcast_shapes(condition.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
-  cpu::where(condition, a, b, out);
+  VG_CUDA_OR_CPU(out.device(), where(condition, a, b, out));
   if (autograd::needs_grad(a, b)) {
     const bool need_a = a.requires_grad(), need_b = b.requires_grad();
     const Shape sa = a.shape(), sb = b.shape();
@@ -209,7 +206,6 @@ namespace {
 void check_in_place(const char* op, const Tensor& dst) {
   VG_CHECK(!(autograd::GradMode::enabled() && dst.requires_grad()), op,
            "in-place update of a tensor that requires grad; wrap it in NoGradGuard");
-  ops::check_cpu(op, {&dst});
 }
 
 }  // namespace
@@ -220,25 +216,26 @@ void add_(const Tensor& dst, const Tensor& src, double alpha) {
   VG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "add_") == dst.shape(), "add_", "cannot add ", src.describe(),
            " into ", dst.describe());
   Tensor term = alpha == 1.0 ? src : mul(src, alpha);
-  cpu::binary(BinaryOp::Add, dst, term, dst);
+  VG_CUDA_OR_CPU(dst.device(), binary(BinaryOp::Add, dst, term, dst));
 }
 
 void mul_(const Tensor& dst, double s) {
   check_in_place("mul_", dst);
-  cpu::unary(UnaryOp::MulScalar, {s, 0}, dst, dst);
+  VG_CUDA_OR_CPU(dst.device(), unary(UnaryOp::MulScalar, {s, 0}, dst, dst));
 }
 
 void copy_(const Tensor& dst, const Tensor& src) {
   check_in_place("copy_", dst);
-  ops::check_cpu("copy_", {&src});
   VG_CHECK(broadcast_shapes(dst.shape(), src.shape(), "copy_") == dst.shape(), "copy_", "cannot copy ", src.describe(),
            " into ", dst.describe());
-  cpu::copy(src, dst);
+  // A source on another device is moved over first.
+  const Tensor from = src.device() == dst.device() ? src : src.to(dst.device());
+  VG_CUDA_OR_CPU(dst.device(), copy(from, dst));
 }
 
 void fill_(const Tensor& dst, double value) {
   check_in_place("fill_", dst);
-  cpu::fill(dst, value);
+  VG_CUDA_OR_CPU(dst.device(), fill(dst, value));
 }
 
 }  // namespace vg

@@ -5,6 +5,7 @@
 #include "backend/cpu/indexing.h"
 #include "ops/checks.h"
 #include "ops/creation.h"
+#include "ops/dispatch.h"
 #include "ops/elementwise.h"
 
 namespace vg {
@@ -22,7 +23,6 @@ Tensor concat(const std::vector<Tensor>& tensors, int dim) {
     ops::check_defined("concat", {&t});
     ops::check_same_dtype("concat", {&first, &t});
     ops::check_same_device("concat", {&first, &t});
-    ops::check_cpu("concat", {&t});
     VG_CHECK(t.rank() == first.rank(), "concat", "tensor ", i, " is ", t.describe(), ", tensor 0 is ",
              first.describe());
     for (int d = 0; d < t.rank(); ++d) {
@@ -37,7 +37,7 @@ Tensor concat(const std::vector<Tensor>& tensors, int dim) {
   int64_t at = 0;
   for (const Tensor& t : tensors) {
     autograd::NoGradGuard no_grad;
-    cpu::copy(t, out.slice(dim, at, at + t.size(dim)));
+    VG_CUDA_OR_CPU(out.device(), copy(t, out.slice(dim, at, at + t.size(dim))));
     sizes.push_back(t.size(dim));
     at += t.size(dim);
   }
@@ -95,7 +95,6 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int dim) {
 }
 
 Tensor flip(const Tensor& x, const std::vector<int>& dims) {
-  ops::check_cpu("flip", {&x});
   // A view with negative strides walks x backwards; copying it materialises the flip.
   Strides strides = x.strides();
   int64_t offset = x.offset();
@@ -109,7 +108,7 @@ Tensor flip(const Tensor& x, const std::vector<int>& dims) {
   }
   Tensor reversed = Tensor::from_storage(x.storage(), x.shape(), strides, offset, x.dtype());
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::copy(reversed, out);
+  VG_CUDA_OR_CPU(out.device(), copy(reversed, out));
   if (autograd::needs_grad(x)) {
     autograd::record("flip", {x}, {&out}, [dims](const Grads& g) { return Grads{flip(g[0], dims)}; });
   }
@@ -118,7 +117,7 @@ Tensor flip(const Tensor& x, const std::vector<int>& dims) {
 
 Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
   ops::check_defined("index_select", {&x, &index});
-  ops::check_cpu("index_select", {&x, &index});
+  ops::check_same_device("index_select", {&x, &index});
   dim = normalize_dim(dim, x.rank(), "index_select");
   VG_CHECK(index.rank() <= 1, "index_select", "the index must be 0-d or 1-d, got ", index.describe());
   Tensor idx = index.contiguous();
@@ -126,12 +125,12 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
   Shape shape = x.shape();
   shape[dim] = idx.numel();
   Tensor out = Tensor::empty(shape, x.dtype(), x.device());
-  cpu::index_select(xc, dim, idx, out);
+  VG_CUDA_OR_CPU(out.device(), index_select(xc, dim, idx, out));
   if (autograd::needs_grad(xc)) {
     const Shape in_shape = x.shape();
     autograd::record("index_select", {xc, idx}, {&out}, [=](const Grads& g) {
       Tensor grad = zeros(in_shape, g[0].dtype(), g[0].device());
-      cpu::index_add(grad, dim, idx, g[0].contiguous());
+      VG_CUDA_OR_CPU(grad.device(), index_add(grad, dim, idx, g[0].contiguous()));
       return Grads{grad, Tensor()};
     });
   }
@@ -149,7 +148,7 @@ Tensor embedding(const Tensor& weight, const Tensor& ids) {
 
 Tensor gather(const Tensor& x, int dim, const Tensor& index) {
   ops::check_defined("gather", {&x, &index});
-  ops::check_cpu("gather", {&x, &index});
+  ops::check_same_device("gather", {&x, &index});
   dim = normalize_dim(dim, x.rank(), "gather");
   VG_CHECK(index.rank() == x.rank(), "gather", "index ", index.describe(), " must have the rank of ", x.describe());
   for (int d = 0; d < x.rank(); ++d) {
@@ -158,7 +157,7 @@ Tensor gather(const Tensor& x, int dim, const Tensor& index) {
   }
   Tensor xc = x.contiguous(), idx = index.contiguous();
   Tensor out = Tensor::empty(index.shape(), x.dtype(), x.device());
-  cpu::gather(xc, dim, idx, out);
+  VG_CUDA_OR_CPU(out.device(), gather(xc, dim, idx, out));
   if (autograd::needs_grad(xc)) {
     const Shape in_shape = x.shape();
     autograd::record("gather", {xc, idx}, {&out}, [=](const Grads& g) {
@@ -170,7 +169,7 @@ Tensor gather(const Tensor& x, int dim, const Tensor& index) {
 
 Tensor scatter_add(const Tensor& base, int dim, const Tensor& index, const Tensor& src) {
   ops::check_defined("scatter_add", {&base, &index, &src});
-  ops::check_cpu("scatter_add", {&base, &index, &src});
+  ops::check_same_device("scatter_add", {&base, &index, &src});
   ops::check_same_dtype("scatter_add", {&base, &src});
   dim = normalize_dim(dim, base.rank(), "scatter_add");
   VG_CHECK(index.shape() == src.shape(), "scatter_add", "index ", index.describe(), " and src ", src.describe(),
@@ -184,7 +183,7 @@ Tensor scatter_add(const Tensor& base, int dim, const Tensor& index, const Tenso
   {
     autograd::NoGradGuard no_grad;
     out = base.clone();
-    cpu::scatter_add(out, dim, idx, src.contiguous());
+    VG_CUDA_OR_CPU(out.device(), scatter_add(out, dim, idx, src.contiguous()));
   }
   if (autograd::needs_grad(base, src)) {
     const bool need_base = base.requires_grad(), need_src = src.requires_grad();

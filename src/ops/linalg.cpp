@@ -3,6 +3,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/gemm.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 #include "ops/reduce.h"
 
 namespace vg {
@@ -28,7 +29,7 @@ Tensor matmul_2d_or_batched(const Tensor& a, const Tensor& b) {
   shape.push_back(n);
   Tensor ar = blas_ready(a), br = blas_ready(b);
   Tensor out = Tensor::empty(shape, a.dtype(), a.device());
-  cpu::matmul(ar, br, out);
+  VG_CUDA_OR_CPU(out.device(), matmul(ar, br, out));
   if (autograd::needs_grad(ar, br)) {
     const bool need_a = ar.requires_grad(), need_b = br.requires_grad();
     Tensor ad = ar.detach(), bd = br.detach();
@@ -59,7 +60,6 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   ops::check_same_device("matmul", {&a, &b});
   ops::check_same_dtype("matmul", {&a, &b});
   ops::check_floating("matmul", a);
-  ops::check_cpu("matmul", {&a});
   VG_CHECK(a.rank() >= 1 && b.rank() >= 1, "matmul", "operands need rank >= 1: ", a.describe(), " @ ", b.describe());
   if (a.rank() == 1) return matmul(a.unsqueeze(0), b).squeeze(-2);
   if (b.rank() == 1) return matmul(a, b.unsqueeze(-1)).squeeze(-1);
@@ -71,7 +71,6 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   ops::check_same_device("linear", {&x, &weight, &bias});
   ops::check_same_dtype("linear", {&x, &weight, &bias});
   ops::check_floating("linear", x);
-  ops::check_cpu("linear", {&x});
   ops::check_rank("linear", weight, 2, "the weight");
   VG_CHECK(x.rank() >= 1 && x.size(-1) == weight.size(1), "linear", "input ", x.describe(),
            " does not match the weight ", weight.describe(), " ([out, in])");
@@ -84,7 +83,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor w = weight.contiguous();
   Tensor b = bias.defined() ? bias.contiguous() : bias;
   Tensor out2 = Tensor::empty({x2.size(0), out_features}, x.dtype(), x.device());
-  cpu::linear(x2, w, b.defined() ? &b : nullptr, out2);
+  VG_CUDA_OR_CPU(out2.device(), linear(x2, w, b.defined() ? &b : nullptr, out2));
   if (autograd::needs_grad(x2, w, b)) {
     const bool need_x = x2.requires_grad(), need_w = w.requires_grad(), need_b = b.defined() && b.requires_grad();
     Tensor xd = need_w ? x2.detach() : Tensor();

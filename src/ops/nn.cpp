@@ -3,6 +3,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/norm.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 
@@ -15,19 +16,18 @@ Tensor softmax_impl(const Tensor& x, int dim, bool log) {
   const char* name = log ? "log_softmax" : "softmax";
   ops::check_defined(name, {&x});
   ops::check_floating(name, x);
-  ops::check_cpu(name, {&x});
   VG_CHECK(x.rank() >= 1, name, "needs rank >= 1, got ", x.describe());
   dim = normalize_dim(dim, x.rank(), name);
   // The kernel works on the last dim; other dims are moved there and back.
   if (dim != x.rank() - 1) return softmax_impl(x.transpose(dim, -1), -1, log).transpose(dim, -1);
   Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::softmax(xc, y, log);
+  VG_CUDA_OR_CPU(y.device(), softmax(xc, y, log));
   if (autograd::needs_grad(xc)) {
     Tensor yd = y.detach();
     autograd::record(name, {xc}, {&y}, [yd, log](const Grads& g) {
       Tensor gx = Tensor::empty(yd.shape(), yd.dtype(), yd.device());
-      cpu::softmax_backward(yd, g[0].contiguous(), gx, log);
+      VG_CUDA_OR_CPU(gx.device(), softmax_backward(yd, g[0].contiguous(), gx, log));
       return Grads{gx};
     });
   }
@@ -41,6 +41,9 @@ void check_norm_param(const char* op, const Tensor& x, const Tensor& p, const ch
   VG_CHECK(p.rank() == 1 && p.size(0) == x.size(-1), op, what, " ", p.describe(), " does not match the last dim of ",
            x.describe());
 }
+
+// Per-row statistics keep f32 for bf16 and f16 activations (f64 for f64).
+DType stats_dtype(const Tensor& x) { return x.dtype() == DType::F64 ? DType::F64 : DType::F32; }
 
 Shape row_stat_shape(const Tensor& x) {
   Shape s = x.shape();
@@ -56,7 +59,6 @@ Tensor log_softmax(const Tensor& x, int dim) { return softmax_impl(x, dim, true)
 Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, double eps) {
   ops::check_defined("layer_norm", {&x});
   ops::check_floating("layer_norm", x);
-  ops::check_cpu("layer_norm", {&x});
   VG_CHECK(x.rank() >= 1, "layer_norm", "needs rank >= 1, got ", x.describe());
   check_norm_param("layer_norm", x, weight, "weight");
   check_norm_param("layer_norm", x, bias, "bias");
@@ -64,9 +66,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   Tensor w = weight.defined() ? weight.contiguous() : weight;
   Tensor b = bias.defined() ? bias.contiguous() : bias;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor mu = Tensor::empty(row_stat_shape(x), x.dtype(), x.device());
-  Tensor rs = Tensor::empty(row_stat_shape(x), x.dtype(), x.device());
-  cpu::layer_norm(xc, w.defined() ? &w : nullptr, b.defined() ? &b : nullptr, eps, y, mu, rs);
+  Tensor mu = Tensor::empty(row_stat_shape(x), stats_dtype(x), x.device());
+  Tensor rs = Tensor::empty(row_stat_shape(x), stats_dtype(x), x.device());
+  VG_CUDA_OR_CPU(y.device(), layer_norm(xc, w.defined() ? &w : nullptr, b.defined() ? &b : nullptr, eps, y, mu, rs));
   if (autograd::needs_grad(xc, w, b)) {
     const bool need_w = w.defined() && w.requires_grad(), need_b = b.defined() && b.requires_grad();
     Tensor xd = xc.detach(), wd = w.defined() ? w.detach() : Tensor();
@@ -75,8 +77,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
       Tensor gx = Tensor::empty(xd.shape(), xd.dtype(), xd.device());
       Tensor gw = need_w ? Tensor::empty(wd.shape(), wd.dtype(), wd.device()) : Tensor();
       Tensor gb = need_b ? Tensor::empty({xd.size(-1)}, xd.dtype(), xd.device()) : Tensor();
-      cpu::layer_norm_backward(xd, wd.defined() ? &wd : nullptr, mu, rs, gc, gx, need_w ? &gw : nullptr,
-                               need_b ? &gb : nullptr);
+      VG_CUDA_OR_CPU(gx.device(), layer_norm_backward(xd, wd.defined() ? &wd : nullptr, mu, rs, gc, gx,
+                                                      need_w ? &gw : nullptr, need_b ? &gb : nullptr));
       return Grads{gx, gw, gb};
     });
   }
@@ -86,21 +88,21 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   ops::check_defined("rms_norm", {&x});
   ops::check_floating("rms_norm", x);
-  ops::check_cpu("rms_norm", {&x});
   VG_CHECK(x.rank() >= 1, "rms_norm", "needs rank >= 1, got ", x.describe());
   check_norm_param("rms_norm", x, weight, "weight");
   Tensor xc = x.contiguous();
   Tensor w = weight.defined() ? weight.contiguous() : weight;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor rs = Tensor::empty(row_stat_shape(x), x.dtype(), x.device());
-  cpu::rms_norm(xc, w.defined() ? &w : nullptr, eps, y, rs);
+  Tensor rs = Tensor::empty(row_stat_shape(x), stats_dtype(x), x.device());
+  VG_CUDA_OR_CPU(y.device(), rms_norm(xc, w.defined() ? &w : nullptr, eps, y, rs));
   if (autograd::needs_grad(xc, w)) {
     const bool need_w = w.defined() && w.requires_grad();
     Tensor xd = xc.detach(), wd = w.defined() ? w.detach() : Tensor();
     autograd::record("rms_norm", {xc, w}, {&y}, [=](const Grads& g) {
       Tensor gx = Tensor::empty(xd.shape(), xd.dtype(), xd.device());
       Tensor gw = need_w ? Tensor::empty(wd.shape(), wd.dtype(), wd.device()) : Tensor();
-      cpu::rms_norm_backward(xd, wd.defined() ? &wd : nullptr, rs, g[0].contiguous(), gx, need_w ? &gw : nullptr);
+      VG_CUDA_OR_CPU(gx.device(),
+                     rms_norm_backward(xd, wd.defined() ? &wd : nullptr, rs, g[0].contiguous(), gx, need_w ? &gw : nullptr));
       return Grads{gx, gw};
     });
   }

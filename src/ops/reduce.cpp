@@ -6,6 +6,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/reduce.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 #include "ops/creation.h"
 #include "ops/elementwise.h"
 #include "ops/indexing.h"
@@ -36,13 +37,12 @@ Tensor reduce_one(ReduceOp op, const Tensor& x, int dim, bool keepdim, Tensor* i
   const char* name = op == ReduceOp::Sum ? "sum" : op == ReduceOp::Mean ? "mean" : op == ReduceOp::Max ? "max" : "min";
   ops::check_defined(name, {&x});
   ops::check_floating(name, x);
-  ops::check_cpu(name, {&x});
   dim = normalize_dim(dim, x.rank(), name);
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(reduced_shape(x.shape(), dim, keepdim), x.dtype(), x.device());
   Tensor idx;
   if (op == ReduceOp::Max || op == ReduceOp::Min) idx = Tensor::empty(out.shape(), DType::I64, x.device());
-  cpu::reduce(op, xc, dim, out, idx.defined() ? &idx : nullptr);
+  VG_CUDA_OR_CPU(out.device(), reduce(op, xc, dim, out, idx.defined() ? &idx : nullptr));
   if (indices) *indices = idx;
   if (autograd::needs_grad(xc)) {
     const Shape in_shape = x.shape();
@@ -126,12 +126,11 @@ Tensor argmax(const Tensor& x, int dim, bool keepdim) {
 Tensor var(const Tensor& x, int dim, int64_t correction, bool keepdim) {
   ops::check_defined("var", {&x});
   ops::check_floating("var", x);
-  ops::check_cpu("var", {&x});
   dim = normalize_dim(dim, x.rank(), "var");
   VG_CHECK(correction >= 0, "var", "correction must be >= 0, got ", correction);
   Tensor xc = x.contiguous();
   Tensor out = Tensor::empty(reduced_shape(x.shape(), dim, keepdim), x.dtype(), x.device());
-  cpu::variance(xc, dim, correction, out);
+  VG_CUDA_OR_CPU(out.device(), variance(xc, dim, correction, out));
   if (autograd::needs_grad(xc)) {
     const double denom = static_cast<double>(x.size(dim) - correction);
     Tensor xd = xc.detach();

@@ -11,6 +11,8 @@
 namespace vg {
 namespace {
 
+using testing::expect_error;
+
 #define VG_REQUIRE_GPU()                                                        \
   do {                                                                          \
     if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device on this machine"; \
@@ -26,28 +28,40 @@ TEST(CudaDevice, RoundTripsTensorsThroughTheDevice) {
   EXPECT_GT(cuda_allocator(0).stats().current_bytes, 0);
 }
 
-TEST(CudaDevice, FillKernelRuns) {
+TEST(CudaDevice, NamesTheDeviceAndCachesFreedMemory) {
   VG_REQUIRE_GPU();
 #if VG_HAVE_CUDA
-  Tensor dev = Tensor::empty({12345}, DType::F32, Device::cuda());
-  cuda::fill_f32(dev.data<float>(), dev.numel(), 2.5f);
-  cuda::synchronize();
+  EXPECT_FALSE(cuda::device_name(0).empty());
+#endif
+  Allocator& allocator = cuda_allocator(0);
+  const int64_t before = allocator.stats().current_bytes;
+  {
+    Tensor big = Tensor::empty({1 << 20}, DType::F32, Device::cuda());
+    EXPECT_GE(allocator.stats().current_bytes, before + (4 << 20));
+  }
+  EXPECT_EQ(allocator.stats().current_bytes, before);
+  EXPECT_GE(allocator.stats().cached_bytes, 4 << 20);  // kept for the next allocation
+  allocator.release_cached();
+}
+
+TEST(CudaDevice, FillsOnTheDevice) {
+  VG_REQUIRE_GPU();
+  Tensor dev = full({12345}, 2.5, DType::F32, Device::cuda());
+  EXPECT_TRUE(dev.device().is_cuda());
   std::vector<float> v = dev.to_vector<float>();
   EXPECT_EQ(v.front(), 2.5f);
   EXPECT_EQ(v.back(), 2.5f);
-  EXPECT_FALSE(cuda::device_name(0).empty());
-#endif
+}
+
+TEST(CudaDevice, ReportsOutOfMemoryClearly) {
+  VG_REQUIRE_GPU();
+  expect_error([] { (void)Tensor::empty({int64_t{1} << 46}, DType::F32, Device::cuda()); }, {"out of device memory"});
 }
 
 TEST(CudaDevice, OpsNotYetPortedSaySo) {
   VG_REQUIRE_GPU();
   Tensor dev = ones({4}).to(Device::cuda());
-  try {
-    exp(dev);
-    FAIL() << "expected a not-yet-ported error";
-  } catch (const Error& e) {
-    EXPECT_NE(std::string(e.what()).find("not available on cuda"), std::string::npos) << e.what();
-  }
+  expect_error([&] { (void)topk(dev, 2); }, {"not available on cuda"});
   EXPECT_THROW(Tensor::empty({1}, DType::F32, Device::cuda(cuda_device_count())), Error);
 }
 

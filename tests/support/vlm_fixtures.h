@@ -4,6 +4,7 @@
 // lossless synthetic clips whose answers depend on what the clip shows.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 

@@ -1,59 +1,17 @@
-// Strided N-d loops for CPU kernels. A loop walks every element of an output shape with up to
-// four operands, each with its own element strides (0 where an input is broadcast). Adjacent
-// dims that are contiguous for every operand are merged, so most loops become one flat run.
+// Strided N-d loops for CPU kernels: run_loop walks a Loop (backend/strided_loop.h) over the
+// thread pool, one run of the innermost dim at a time.
 #pragma once
 
 #include <algorithm>
 #include <array>
 #include <cstdint>
 
+#include "backend/strided_loop.h"
 #include "core/error.h"
 #include "core/tensor.h"
 #include "core/thread_pool.h"
 
 namespace vg::cpu {
-
-constexpr size_t kMaxOperands = 4;
-
-// Strides of `t` as seen from `out_shape` (right-aligned, 0 on broadcast dims).
-Strides broadcast_strides(const Tensor& t, const Shape& out_shape);
-
-template <size_t N>
-struct Loop {
-  int rank = 0;
-  std::array<int64_t, kMaxRank> sizes{};
-  std::array<std::array<int64_t, kMaxRank>, N> strides{};  // elements
-  int64_t numel = 0;
-};
-
-template <size_t N>
-Loop<N> make_loop(const Shape& shape, const std::array<Strides, N>& strides) {
-  Loop<N> loop;
-  loop.numel = numel(shape);
-  // Drop size-1 dims, then merge dim i into i+1 when every operand is contiguous across them.
-  for (int d = 0; d < shape.rank(); ++d) {
-    if (shape[d] == 1) continue;
-    int r = loop.rank;
-    if (r > 0) {
-      bool mergeable = true;
-      for (size_t k = 0; k < N; ++k) mergeable = mergeable && strides[k][d] * shape[d] == loop.strides[k][r - 1];
-      if (mergeable) {
-        loop.sizes[r - 1] *= shape[d];
-        for (size_t k = 0; k < N; ++k) loop.strides[k][r - 1] = strides[k][d];
-        continue;
-      }
-    }
-    loop.sizes[r] = shape[d];
-    for (size_t k = 0; k < N; ++k) loop.strides[k][r] = strides[k][d];
-    loop.rank = r + 1;
-  }
-  if (loop.rank == 0) {  // a scalar or all-ones shape: one element
-    loop.rank = 1;
-    loop.sizes[0] = 1;
-    for (size_t k = 0; k < N; ++k) loop.strides[k][0] = 0;
-  }
-  return loop;
-}
 
 // Calls inner(ptrs, inner_strides, n) over runs of the innermost dim; ptrs[k] points at the
 // first element of the run for operand k. Elements are split across threads by linear index.

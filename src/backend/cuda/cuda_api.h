@@ -1,15 +1,13 @@
-// Host entry points of the CUDA backend beyond the allocator hooks of core/allocator.h.
-// Only available when VG_HAVE_CUDA; kernels arrive family by family (issue: CUDA backend).
+// Host entry points of the CUDA backend beyond the allocator hooks of core/allocator.h and the
+// kernels of kernels.h. Only available when VG_HAVE_CUDA.
 #pragma once
 
-#include <cstdint>
 #include <string>
 
 namespace vg::cuda {
 
 std::string device_name(int index);
-// Fills n floats at device pointer dst with value (a smoke test of the kernel pipeline).
-void fill_f32(float* dst, int64_t n, float value);
+// Waits for all work enqueued on every device's stream.
 void synchronize();
 
 }  // namespace vg::cuda

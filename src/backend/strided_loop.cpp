@@ -1,6 +1,6 @@
-#include "backend/cpu/loops.h"
+#include "backend/strided_loop.h"
 
-namespace vg::cpu {
+namespace vg {
 
 Strides broadcast_strides(const Tensor& t, const Shape& out_shape) {
   Strides s;
@@ -19,4 +19,4 @@ Strides broadcast_strides(const Tensor& t, const Shape& out_shape) {
   return s;
 }
 
-}  // namespace vg::cpu
+}  // namespace vg

@@ -1,0 +1,171 @@
+// Device-side building blocks shared by the CUDA kernels: element loads and stores that compute
+// in f32 (f64 stays f64), dtype dispatch, the strided indexer of elementwise kernels, launch
+// sizes and warp/block reductions.
+#pragma once
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <array>
+#include <cstdint>
+
+#include "backend/cuda/runtime.h"
+#include "backend/strided_loop.h"
+#include "core/tensor.h"
+
+namespace vg::cuda {
+
+// ---- compute type: f32 for f32, bf16 and f16; f64 for f64 ----
+template <class T>
+struct ComputeOf {
+  using type = float;
+};
+template <>
+struct ComputeOf<double> {
+  using type = double;
+};
+template <class T>
+using compute_t = typename ComputeOf<T>::type;
+
+template <class T>
+__device__ __forceinline__ compute_t<T> load(const T* p) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    return __bfloat162float(*p);
+  } else if constexpr (std::is_same_v<T, __half>) {
+    return __half2float(*p);
+  } else {
+    return *p;
+  }
+}
+
+template <class T, class V>
+__device__ __forceinline__ void store(T* p, V v) {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    *p = __float2bfloat16_rn(static_cast<float>(v));
+  } else if constexpr (std::is_same_v<T, __half>) {
+    *p = __float2half_rn(static_cast<float>(v));
+  } else {
+    *p = static_cast<T>(v);
+  }
+}
+
+// The dtype stored as T on the device.
+template <class T>
+constexpr DType dtype_of_storage() {
+  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+    return DType::BF16;
+  } else if constexpr (std::is_same_v<T, __half>) {
+    return DType::F16;
+  } else {
+    return dtype_of<T>();
+  }
+}
+
+// Calls f(T{}) with the storage type of a floating dtype: float, __nv_bfloat16 or __half. (f64
+// is for gradient checks on the CPU; the GPU kernels do not instantiate it.)
+template <class F>
+void dispatch_floating(DType dtype, const char* op, F&& f) {
+  switch (dtype) {
+    case DType::F32: f(float{}); return;
+    case DType::BF16: f(__nv_bfloat16{}); return;
+    case DType::F16: f(__half{}); return;
+    default: throw Error(op, str("dtype ", dtype, " is not supported on cuda (use f32, bf16 or f16)"));
+  }
+}
+
+// ---- strided N-d indexing: a Loop (backend/strided_loop.h) passed to the kernel by value ----
+template <size_t N>
+struct Indexer {
+  int rank = 1;
+  int64_t sizes[kMaxRank];
+  int64_t strides[N][kMaxRank];  // elements
+
+  explicit Indexer(const Loop<N>& loop) : rank(loop.rank) {
+    for (int d = 0; d < kMaxRank; ++d) {
+      sizes[d] = loop.sizes[static_cast<size_t>(d)];
+      for (size_t k = 0; k < N; ++k) strides[k][d] = loop.strides[k][static_cast<size_t>(d)];
+    }
+  }
+
+  // Element offsets of every operand for linear index i of the (merged) shape.
+  __device__ __forceinline__ void offsets(int64_t i, int64_t (&out)[N]) const {
+    for (size_t k = 0; k < N; ++k) out[k] = 0;
+    for (int d = rank - 1; d >= 0; --d) {
+      const int64_t size = sizes[d];
+      const int64_t index = d == 0 ? i : i % size;
+      i = d == 0 ? 0 : i / size;
+      for (size_t k = 0; k < N; ++k) out[k] += index * strides[k][d];
+    }
+  }
+
+  // True when every operand walks its memory densely (stride 1) or stays put (stride 0).
+  bool is_flat() const {
+    if (rank != 1) return false;
+    for (size_t k = 0; k < N; ++k) {
+      if (strides[k][0] != 0 && strides[k][0] != 1) return false;
+    }
+    return true;
+  }
+};
+
+// The loop of an elementwise kernel over out's shape with inputs broadcast to it.
+template <size_t N>
+Loop<N> elementwise_loop(const std::array<const Tensor*, N>& operands) {
+  const Shape& shape = operands[0]->shape();
+  std::array<Strides, N> strides;
+  for (size_t k = 0; k < N; ++k) strides[k] = broadcast_strides(*operands[k], shape);
+  return make_loop<N>(shape, strides);
+}
+
+// ---- launch sizes ----
+constexpr int kThreads = 256;
+
+// Blocks for a grid-stride loop over n items (enough to fill an H100 several times over).
+inline unsigned grid_for(int64_t n, int threads = kThreads) {
+  const int64_t blocks = (n + threads - 1) / threads;
+  return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
+}
+
+#define VG_GRID_STRIDE_LOOP(i, n)                                                                  \
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
+       i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+
+// ---- reductions across a warp and a block ----
+template <class T>
+__device__ __forceinline__ T warp_sum(T v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v += __shfl_xor_sync(0xffffffffu, v, offset);
+  return v;
+}
+
+template <class T>
+__device__ __forceinline__ T warp_max(T v) {
+  for (int offset = 16; offset > 0; offset >>= 1) v = max(v, __shfl_xor_sync(0xffffffffu, v, offset));
+  return v;
+}
+
+// Sum over the block (blockDim.x a multiple of 32, at most 1024); every thread gets the result.
+// `scratch` holds 32 values in shared memory.
+template <class T>
+__device__ T block_sum(T v, T* scratch) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  v = warp_sum(v);
+  __syncthreads();  // scratch may still be read by a previous call
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = lane < warps ? scratch[lane] : T(0);
+  return warp_sum(v);
+}
+
+template <class T>
+__device__ T block_max(T v, T* scratch) {
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
+  v = warp_max(v);
+  __syncthreads();
+  if (lane == 0) scratch[warp] = v;
+  __syncthreads();
+  v = lane < warps ? scratch[lane] : scratch[0];
+  return warp_max(v);
+}
+
+}  // namespace vg::cuda

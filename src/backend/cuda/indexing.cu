@@ -1,0 +1,177 @@
+// CUDA gather/scatter kernels with the CPU's contracts (src/backend/cpu/indexing.h). Indices are
+// range-checked on the host before a launch (one small device-to-host copy) so that a bad id is
+// a clear error, never a fault. Sums into repeated indices run in index order within one thread
+// per output column, so results are deterministic.
+#include "backend/cpu/indexing.h"
+#include "backend/cuda/common.cuh"
+#include "backend/cuda/kernels.h"
+
+namespace vg::cuda {
+namespace {
+
+struct Geometry {
+  int64_t outer = 1, extent = 1, inner = 1;
+};
+
+Geometry geometry(const Shape& shape, int dim) {
+  Geometry g;
+  for (int d = 0; d < shape.rank(); ++d) {
+    if (d < dim) {
+      g.outer *= shape[d];
+    } else if (d == dim) {
+      g.extent = shape[d];
+    } else {
+      g.inner *= shape[d];
+    }
+  }
+  return g;
+}
+
+void check_indices(const char* op, const Tensor& index, int64_t extent) {
+  VG_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, op, "indices must be i32 or i64, got ",
+           index.dtype());
+  const std::vector<int64_t> values = cpu::read_indices(index.to(Device::cpu()).contiguous());
+  for (int64_t v : values) {
+    VG_CHECK(v >= 0 && v < extent, op, "index ", v, " is out of range for a dim of size ", extent);
+  }
+}
+
+template <class I>
+__device__ __forceinline__ int64_t index_at(const void* index, int64_t i) {
+  return static_cast<int64_t>(static_cast<const I*>(index)[i]);
+}
+
+// out[o, j, i] = x[o, index[j], i], copying words of W.
+template <class W, class I>
+__global__ void index_select_kernel(const W* x, const void* index, W* out, Geometry g, int64_t k) {
+  VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
+    const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
+    out[t] = x[(o * g.extent + index_at<I>(index, j)) * g.inner + i];
+  }
+}
+
+// out[o, index[j], i] += src[o, j, i]: one thread per (o, i) walks j in order.
+template <class T, class I>
+__global__ void index_add_kernel(T* out, const void* index, const T* src, Geometry g, int64_t k) {
+  VG_GRID_STRIDE_LOOP(t, g.outer * g.inner) {
+    const int64_t i = t % g.inner, o = t / g.inner;
+    for (int64_t j = 0; j < k; ++j) {
+      T* target = out + (o * g.extent + index_at<I>(index, j)) * g.inner + i;
+      store(target, load(target) + load(src + (o * k + j) * g.inner + i));
+    }
+  }
+}
+
+// out[o, j, i] = x[o, index[o, j, i], i] (index shaped like out).
+template <class W, class I>
+__global__ void gather_kernel(const W* x, const void* index, W* out, Geometry g, int64_t k) {
+  VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
+    const int64_t i = t % g.inner, o = t / (g.inner * k);
+    out[t] = x[(o * g.extent + index_at<I>(index, t)) * g.inner + i];
+  }
+}
+
+// out[o, index[o, j, i], i] += src[o, j, i]: one thread per (o, i) walks j in order.
+template <class T, class I>
+__global__ void scatter_add_kernel(T* out, const void* index, const T* src, Geometry g, int64_t k) {
+  VG_GRID_STRIDE_LOOP(t, g.outer * g.inner) {
+    const int64_t i = t % g.inner, o = t / g.inner;
+    for (int64_t j = 0; j < k; ++j) {
+      const int64_t at = (o * k + j) * g.inner + i;
+      T* target = out + (o * g.extent + index_at<I>(index, at)) * g.inner + i;
+      store(target, load(target) + load(src + at));
+    }
+  }
+}
+
+template <class F>
+void with_index_type(DType dtype, F&& f) {
+  if (dtype == DType::I64) {
+    f(int64_t{});
+  } else {
+    f(int32_t{});
+  }
+}
+
+template <class F>
+void with_word(DType dtype, const char* op, F&& f) {
+  VG_CHECK(!is_quantized(dtype), op, "quantized tensors are not supported on cuda yet");
+  switch (dtype_size(dtype)) {
+    case 1: f(uint8_t{}); return;
+    case 2: f(uint16_t{}); return;
+    case 4: f(uint32_t{}); return;
+    case 8: f(uint64_t{}); return;
+    default: VG_ASSERT(false);
+  }
+}
+
+}  // namespace
+
+void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
+  VG_ASSERT(x.is_contiguous() && out.is_contiguous() && index.is_contiguous());
+  const Geometry g = geometry(x.shape(), dim);
+  check_indices("index_select", index, g.extent);
+  const int64_t k = index.numel();
+  if (out.numel() == 0) return;
+  set_device(out.device().index);
+  with_word(x.dtype(), "index_select", [&](auto word) {
+    using W = decltype(word);
+    with_index_type(index.dtype(), [&](auto itag) {
+      index_select_kernel<W, decltype(itag)><<<grid_for(out.numel()), kThreads, 0, stream(out.device())>>>(
+          static_cast<const W*>(x.data_ptr()), index.data_ptr(), static_cast<W*>(out.data_ptr()), g, k);
+    });
+  });
+  check_launch("index_select");
+}
+
+void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  VG_ASSERT(out.is_contiguous() && src.is_contiguous() && index.is_contiguous());
+  const Geometry g = geometry(out.shape(), dim);
+  check_indices("index_add", index, g.extent);
+  if (g.outer * g.inner == 0) return;
+  set_device(out.device().index);
+  dispatch_floating(out.dtype(), "index_add", [&](auto tag) {
+    using T = decltype(tag);
+    with_index_type(index.dtype(), [&](auto itag) {
+      index_add_kernel<T, decltype(itag)><<<grid_for(g.outer * g.inner), kThreads, 0, stream(out.device())>>>(
+          static_cast<T*>(out.data_ptr()), index.data_ptr(), static_cast<const T*>(src.data_ptr()), g, index.numel());
+    });
+  });
+  check_launch("index_add");
+}
+
+void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
+  VG_ASSERT(x.is_contiguous() && out.is_contiguous() && index.is_contiguous());
+  Geometry g = geometry(x.shape(), dim);
+  check_indices("gather", index, g.extent);
+  const int64_t k = index.size(dim);
+  if (out.numel() == 0) return;
+  set_device(out.device().index);
+  with_word(x.dtype(), "gather", [&](auto word) {
+    using W = decltype(word);
+    with_index_type(index.dtype(), [&](auto itag) {
+      gather_kernel<W, decltype(itag)><<<grid_for(out.numel()), kThreads, 0, stream(out.device())>>>(
+          static_cast<const W*>(x.data_ptr()), index.data_ptr(), static_cast<W*>(out.data_ptr()), g, k);
+    });
+  });
+  check_launch("gather");
+}
+
+void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  VG_ASSERT(out.is_contiguous() && src.is_contiguous() && index.is_contiguous());
+  const Geometry g = geometry(out.shape(), dim);
+  check_indices("scatter_add", index, g.extent);
+  const int64_t k = index.size(dim);
+  if (g.outer * g.inner == 0) return;
+  set_device(out.device().index);
+  dispatch_floating(out.dtype(), "scatter_add", [&](auto tag) {
+    using T = decltype(tag);
+    with_index_type(index.dtype(), [&](auto itag) {
+      scatter_add_kernel<T, decltype(itag)><<<grid_for(g.outer * g.inner), kThreads, 0, stream(out.device())>>>(
+          static_cast<T*>(out.data_ptr()), index.data_ptr(), static_cast<const T*>(src.data_ptr()), g, k);
+    });
+  });
+  check_launch("scatter_add");
+}
+
+}  // namespace vg::cuda

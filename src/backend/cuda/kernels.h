@@ -1,0 +1,62 @@
+// The CUDA backend's kernels, with the signatures and contracts of their CPU twins in
+// src/backend/cpu/ (the ops layer calls one or the other through VG_CUDA_OR_CPU, ops/dispatch.h).
+// Floating kernels run on f32, bf16 and f16 tensors; bf16 and f16 compute and accumulate in f32.
+// Everything is enqueued on the device's current stream (runtime.h) and returns without waiting.
+// Plain C++: this header is included by every build, the definitions only by CUDA builds.
+#pragma once
+
+#include "backend/cpu/attention.h"
+#include "backend/kinds.h"
+#include "core/tensor.h"
+
+namespace vg::cuda {
+
+// ---- elementwise (elementwise.cu); outputs preallocated, inputs broadcast to them ----
+void unary(UnaryOp op, const UnaryParams& params, const Tensor& x, const Tensor& out);
+void unary_backward(UnaryOp op, const UnaryParams& params, const Tensor& x, const Tensor& y, const Tensor& grad,
+                    const Tensor& out);
+void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out);
+void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out);  // out: bool
+void where(const Tensor& condition, const Tensor& a, const Tensor& b, const Tensor& out);
+void fill(const Tensor& out, double value);
+// dst = src broadcast to dst's shape, converting between any two non-quantized dtypes.
+void copy(const Tensor& src, const Tensor& dst);
+
+// ---- gather and scatter (indexing.cu); indices i32 or i64, range-checked ----
+void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out);
+void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
+void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out);
+void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
+
+// ---- reductions (reduce.cu) ----
+// out = op over dim of x (out has x's shape with dim removed); indices (i64) gets the arg of
+// max/min when given.
+void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tensor* indices);
+void variance(const Tensor& x, int dim, int64_t correction, const Tensor& out);
+
+// ---- matrix products (gemm.cpp, cuBLASLt) ----
+// out[..., M, N] = a[..., M, K] @ b[..., K, N] with broadcast batch dims. The last two dims of
+// a and b may be row- or column-major views; out is contiguous.
+void matmul(const Tensor& a, const Tensor& b, const Tensor& out);
+// out[M, N] = x[M, K] @ w[N, K]^T (+ bias[N]); x and w contiguous, out contiguous.
+void linear(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out);
+
+// ---- normalisation over the last dim (norm.cu); statistics are f32 ----
+void softmax(const Tensor& x, const Tensor& out, bool log);
+void softmax_backward(const Tensor& y, const Tensor& g, const Tensor& out, bool log);
+void layer_norm(const Tensor& x, const Tensor* w, const Tensor* b, double eps, const Tensor& y, const Tensor& mean,
+                const Tensor& rstd);
+void layer_norm_backward(const Tensor& x, const Tensor* w, const Tensor& mean, const Tensor& rstd, const Tensor& g,
+                         const Tensor& gx, const Tensor* gw, const Tensor* gb);
+void rms_norm(const Tensor& x, const Tensor* w, double eps, const Tensor& y, const Tensor& rstd);
+void rms_norm_backward(const Tensor& x, const Tensor* w, const Tensor& rstd, const Tensor& g, const Tensor& gx,
+                       const Tensor* gw);
+
+// ---- attention (attention.cu); lse is f32 ----
+void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
+                       const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse);
+void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
+                        const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse, const Tensor& dout,
+                        const Tensor* dq, const Tensor* dk, const Tensor* dv);
+
+}  // namespace vg::cuda

@@ -1,0 +1,183 @@
+// CUDA reductions over one dim of a contiguous tensor seen as [outer, extent, inner], with the
+// CPU's semantics (src/backend/cpu/reduce.cpp): max/min return the first extreme element and
+// NaN wins; sums accumulate in f32 (f32, bf16, f16 inputs).
+#include <cmath>
+
+#include "backend/cuda/common.cuh"
+#include "backend/cuda/kernels.h"
+
+namespace vg::cuda {
+namespace {
+
+struct Geometry {
+  int64_t outer = 1, extent = 1, inner = 1;
+};
+
+Geometry geometry(const Tensor& x, int dim) {
+  VG_ASSERT(x.is_contiguous());
+  Geometry g;
+  for (int d = 0; d < x.rank(); ++d) {
+    if (d < dim) {
+      g.outer *= x.size(d);
+    } else if (d == dim) {
+      g.extent = x.size(d);
+    } else {
+      g.inner *= x.size(d);
+    }
+  }
+  return g;
+}
+
+// A candidate extreme: its value and where it was.
+struct Extreme {
+  float value;
+  int64_t index;
+};
+
+// The better of two candidates for max (or min): NaN first, then the larger (smaller) value,
+// then the lower index.
+template <bool kMax>
+__device__ __forceinline__ Extreme better(Extreme a, Extreme b) {
+  const bool a_nan = a.value != a.value, b_nan = b.value != b.value;
+  if (a_nan || b_nan) {
+    if (a_nan && b_nan) return a.index < b.index ? a : b;
+    return a_nan ? a : b;
+  }
+  if (a.value != b.value) return (kMax ? a.value > b.value : a.value < b.value) ? a : b;
+  return a.index < b.index ? a : b;
+}
+
+template <bool kMax>
+__device__ Extreme warp_better(Extreme e) {
+  for (int offset = 16; offset > 0; offset >>= 1) {
+    Extreme other{__shfl_xor_sync(0xffffffffu, e.value, offset), __shfl_xor_sync(0xffffffffu, e.index, offset)};
+    e = better<kMax>(e, other);
+  }
+  return e;
+}
+
+// One block per output element: its threads stride along the reduced dim.
+template <class T, ReduceOp kOp>
+__global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, Geometry g) {
+  __shared__ float sums[32];
+  __shared__ Extreme extremes[32];
+  const int64_t row = blockIdx.x;
+  const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
+  if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
+    float acc = 0.0f;
+    for (int64_t r = threadIdx.x; r < g.extent; r += blockDim.x) acc += load(p + r * g.inner);
+    acc = block_sum(acc, sums);
+    if (threadIdx.x == 0) store(out + row, kOp == ReduceOp::Mean ? acc / static_cast<float>(g.extent) : acc);
+  } else {
+    constexpr bool kMax = kOp == ReduceOp::Max;
+    Extreme e{kMax ? -INFINITY : INFINITY, INT64_MAX};
+    for (int64_t r = threadIdx.x; r < g.extent; r += blockDim.x) e = better<kMax>(e, Extreme{load(p + r * g.inner), r});
+    e = warp_better<kMax>(e);
+    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+    if (lane == 0) extremes[warp] = e;
+    __syncthreads();
+    if (warp == 0) {
+      e = lane < static_cast<int>(blockDim.x / 32) ? extremes[lane] : extremes[0];
+      e = warp_better<kMax>(e);
+      if (lane == 0) {
+        store(out + row, e.value);
+        if (indices != nullptr) indices[row] = e.index;
+      }
+    }
+  }
+}
+
+// One thread per output element, for many outputs along a contiguous inner dim (coalesced).
+template <class T, ReduceOp kOp>
+__global__ void reduce_columns_kernel(const T* x, T* out, int64_t* indices, Geometry g) {
+  VG_GRID_STRIDE_LOOP(row, g.outer * g.inner) {
+    const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
+    if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
+      float acc = 0.0f;
+      for (int64_t r = 0; r < g.extent; ++r) acc += load(p + r * g.inner);
+      store(out + row, kOp == ReduceOp::Mean ? acc / static_cast<float>(g.extent) : acc);
+    } else {
+      constexpr bool kMax = kOp == ReduceOp::Max;
+      Extreme e{load(p), 0};
+      for (int64_t r = 1; r < g.extent; ++r) e = better<kMax>(e, Extreme{load(p + r * g.inner), r});
+      store(out + row, e.value);
+      if (indices != nullptr) indices[row] = e.index;
+    }
+  }
+}
+
+// Two passes per output element (mean, then squared deviations), one block per output.
+template <class T>
+__global__ void variance_kernel(const T* x, T* out, Geometry g, int64_t correction) {
+  __shared__ float sums[32];
+  const int64_t row = blockIdx.x;
+  const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
+  float acc = 0.0f;
+  for (int64_t r = threadIdx.x; r < g.extent; r += blockDim.x) acc += load(p + r * g.inner);
+  const float mean = block_sum(acc, sums) / static_cast<float>(g.extent);
+  float ss = 0.0f;
+  for (int64_t r = threadIdx.x; r < g.extent; r += blockDim.x) {
+    const float d = load(p + r * g.inner) - mean;
+    ss += d * d;
+  }
+  ss = block_sum(ss, sums);
+  const int64_t denom = g.extent - correction;
+  if (threadIdx.x == 0) store(out + row, denom > 0 ? ss / static_cast<float>(denom) : NAN);
+}
+
+template <class F>
+void with_reduce_op(ReduceOp op, F&& f) {
+  switch (op) {
+    case ReduceOp::Sum: f(std::integral_constant<ReduceOp, ReduceOp::Sum>{}); return;
+    case ReduceOp::Mean: f(std::integral_constant<ReduceOp, ReduceOp::Mean>{}); return;
+    case ReduceOp::Max: f(std::integral_constant<ReduceOp, ReduceOp::Max>{}); return;
+    case ReduceOp::Min: f(std::integral_constant<ReduceOp, ReduceOp::Min>{}); return;
+  }
+}
+
+// Outputs along a long inner dim go one per thread; otherwise one block per output.
+bool by_columns(const Geometry& g) { return g.inner >= 32 && g.outer * g.inner >= 1024; }
+
+}  // namespace
+
+void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tensor* indices) {
+  const Geometry g = geometry(x, dim);
+  const bool extreme = op == ReduceOp::Max || op == ReduceOp::Min;
+  VG_CHECK(!extreme || g.extent > 0, "reduce", "max/min over an empty dim");
+  const int64_t outputs = g.outer * g.inner;
+  if (outputs == 0) return;
+  set_device(x.device().index);
+  cudaStream_t s = stream(x.device());
+  dispatch_floating(x.dtype(), "reduce", [&](auto tag) {
+    using T = decltype(tag);
+    const T* src = static_cast<const T*>(x.data_ptr());
+    T* dst = static_cast<T*>(out.data_ptr());
+    int64_t* idx = indices != nullptr ? indices->data<int64_t>() : nullptr;
+    with_reduce_op(op, [&](auto constant) {
+      constexpr ReduceOp kOp = decltype(constant)::value;
+      if (by_columns(g)) {
+        reduce_columns_kernel<T, kOp><<<grid_for(outputs), kThreads, 0, s>>>(src, dst, idx, g);
+      } else {
+        VG_CHECK(outputs < (int64_t{1} << 31), "reduce", "too many outputs (", outputs, ") for one launch");
+        reduce_rows_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(src, dst, idx, g);
+      }
+    });
+  });
+  check_launch("reduce");
+}
+
+void variance(const Tensor& x, int dim, int64_t correction, const Tensor& out) {
+  const Geometry g = geometry(x, dim);
+  const int64_t outputs = g.outer * g.inner;
+  if (outputs == 0) return;
+  VG_CHECK(outputs < (int64_t{1} << 31), "var", "too many outputs (", outputs, ") for one launch");
+  set_device(x.device().index);
+  dispatch_floating(x.dtype(), "var", [&](auto tag) {
+    using T = decltype(tag);
+    variance_kernel<T><<<static_cast<unsigned>(outputs), kThreads, 0, stream(x.device())>>>(
+        static_cast<const T*>(x.data_ptr()), static_cast<T*>(out.data_ptr()), g, correction);
+  });
+  check_launch("var");
+}
+
+}  // namespace vg::cuda

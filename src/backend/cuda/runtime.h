@@ -1,0 +1,32 @@
+// Per-device state of the CUDA backend: the stream every kernel and copy is enqueued on, the
+// cuBLASLt handle and its workspace, and error checks that name what failed.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+
+#include "core/device.h"
+#include "core/error.h"
+
+namespace vg::cuda {
+
+// Throws vg::Error("[cuda] what failed: reason").
+void check(cudaError_t status, const char* what);
+// Checks the last kernel launch (bad configuration, missing kernel image for this GPU).
+void check_launch(const char* kernel);
+
+// The device of the tensors at hand is made current before a launch.
+void set_device(int index);
+int current_device();
+
+// The stream all work of a device goes to. One stream per device keeps every operation in
+// order, so the stream-ordered allocator can hand a freed block to the next op at once.
+cudaStream_t stream(int device_index);
+inline cudaStream_t stream(Device device) { return stream(device.index); }
+
+// cuBLASLt handle (cublasLtHandle_t, kept opaque here) and a 32 MiB workspace for the device.
+void* blaslt_handle(int device_index);
+void* blaslt_workspace(int device_index, size_t* bytes);
+
+}  // namespace vg::cuda

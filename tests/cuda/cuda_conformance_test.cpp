@@ -1,0 +1,284 @@
+// CUDA against CPU, op by op: the same random inputs (odd sizes, strided and broadcast views)
+// through both backends, forward and (through autograd) backward, in f32 and in bf16. bf16 runs
+// are compared with the CPU's f32 result on the same bf16-rounded inputs. Skipped without a GPU.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "core/allocator.h"
+#include "ops/ops.h"
+#include "support/tensor_testing.h"
+
+namespace vg {
+namespace {
+
+using testing::expect_error;
+using testing::random_tensor;
+using testing::uniform_tensor;
+
+#define VG_REQUIRE_GPU()                                                        \
+  do {                                                                          \
+    if (!cuda_is_available()) GTEST_SKIP() << "no CUDA device on this machine"; \
+  } while (0)
+
+using OpFn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+struct Tolerance {
+  double f32 = 2e-5;   // relative to the largest |expected| value, and absolute at 1
+  double bf16 = 2e-2;  // bf16 keeps 8 bits
+};
+
+// Largest |a - e| over max(1, max |e|): one scale for the whole tensor, as values near zero in
+// a long sum carry the absolute error of the large ones.
+double scaled_error(const Tensor& actual, const Tensor& expected) {
+  const std::vector<double> a = actual.to_vector<double>(), e = expected.to_vector<double>();
+  EXPECT_EQ(a.size(), e.size());
+  double scale = 1.0, worst = 0.0;
+  for (double v : e) scale = std::max(scale, std::abs(v));
+  for (size_t i = 0; i < a.size() && i < e.size(); ++i) {
+    if (std::isnan(e[i]) || std::isnan(a[i])) {
+      if (std::isnan(e[i]) != std::isnan(a[i])) return INFINITY;
+      continue;
+    }
+    worst = std::max(worst, std::abs(a[i] - e[i]));
+  }
+  return worst / scale;
+}
+
+// Runs fn on the CPU (f32) and on the GPU (dtype), forward and backward with a random output
+// gradient, and compares outputs and input gradients.
+void expect_conformant(const std::string& what, const std::vector<Tensor>& inputs, const OpFn& fn, DType dtype,
+                       Tolerance tol = {}, bool check_grads = true) {
+  SCOPED_TRACE(what + " in " + dtype_name(dtype));
+  // The CPU sees exactly the values the GPU gets (rounded to dtype), in f32.
+  std::vector<Tensor> cpu_in, gpu_in;
+  for (const Tensor& t : inputs) {
+    const bool floating = is_floating(t.dtype());
+    Tensor rounded = floating ? t.to(dtype).to(DType::F32) : t;
+    Tensor c = rounded.clone(), g = (floating ? rounded.to(dtype) : rounded).to(Device::cuda());
+    const bool grad = check_grads && floating;
+    if (grad) {
+      c.set_requires_grad();
+      g.set_requires_grad();
+    }
+    cpu_in.push_back(c);
+    gpu_in.push_back(g);
+  }
+  Tensor expected = fn(cpu_in);
+  Tensor actual = fn(gpu_in);
+  ASSERT_TRUE(actual.device().is_cuda());
+  ASSERT_EQ(actual.shape(), expected.shape());
+  const double limit = dtype == DType::F32 ? tol.f32 : tol.bf16;
+  Tensor actual_host = actual.to(Device::cpu()).to(is_floating(actual.dtype()) ? DType::F32 : actual.dtype());
+  EXPECT_LE(scaled_error(actual_host, expected), limit) << "forward";
+  if (!check_grads || !is_floating(expected.dtype()) || !expected.requires_grad()) return;
+  Tensor seed = random_tensor(expected.shape(), 99, DType::F32);
+  Tensor seed_rounded = seed.to(dtype).to(DType::F32);
+  expected.backward(seed_rounded);
+  actual.backward(seed_rounded.to(dtype).to(Device::cuda()));
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!cpu_in[i].grad().defined()) {  // not differentiable through this op (a mask)
+      EXPECT_FALSE(gpu_in[i].grad().defined()) << "input " << i;
+      continue;
+    }
+    ASSERT_TRUE(gpu_in[i].grad().defined()) << "input " << i;
+    EXPECT_TRUE(gpu_in[i].grad().device().is_cuda());
+    EXPECT_LE(scaled_error(gpu_in[i].grad().to(Device::cpu()).to(DType::F32), cpu_in[i].grad()), limit)
+        << "gradient of input " << i;
+  }
+}
+
+void for_both_dtypes(const std::string& what, const std::vector<Tensor>& inputs, const OpFn& fn, Tolerance tol = {},
+                     bool grads = true) {
+  expect_conformant(what, inputs, fn, DType::F32, tol, grads);
+  expect_conformant(what, inputs, fn, DType::BF16, tol, grads);
+}
+
+Tensor rnd(const Shape& shape, uint64_t seed) { return random_tensor(shape, seed, DType::F32); }
+Tensor positive(const Shape& shape, uint64_t seed) { return uniform_tensor(shape, seed, 0.5, 2.0, DType::F32); }
+
+TEST(CudaConformance, UnaryOpsAndTheirGradients) {
+  VG_REQUIRE_GPU();
+  const Tensor x = rnd({7, 33}, 1), p = positive({7, 33}, 2);
+  struct Case {
+    const char* name;
+    OpFn fn;
+    bool positive_input;
+  };
+  const std::vector<Case> cases = {
+      {"neg", [](const auto& v) { return neg(v[0]); }, false},
+      {"abs", [](const auto& v) { return abs(v[0]); }, false},
+      {"square", [](const auto& v) { return square(v[0]); }, false},
+      {"sqrt", [](const auto& v) { return sqrt(v[0]); }, true},
+      {"rsqrt", [](const auto& v) { return rsqrt(v[0]); }, true},
+      {"reciprocal", [](const auto& v) { return reciprocal(v[0]); }, true},
+      {"exp", [](const auto& v) { return exp(v[0]); }, false},
+      {"log", [](const auto& v) { return log(v[0]); }, true},
+      {"sin", [](const auto& v) { return sin(v[0]); }, false},
+      {"cos", [](const auto& v) { return cos(v[0]); }, false},
+      {"tanh", [](const auto& v) { return tanh(v[0]); }, false},
+      {"sigmoid", [](const auto& v) { return sigmoid(v[0]); }, false},
+      {"silu", [](const auto& v) { return silu(v[0]); }, false},
+      {"softplus", [](const auto& v) { return softplus(v[0]); }, false},
+      {"relu", [](const auto& v) { return relu(v[0]); }, false},
+      {"gelu", [](const auto& v) { return gelu(v[0]); }, false},
+      {"gelu_tanh", [](const auto& v) { return gelu_tanh(v[0]); }, false},
+      {"quick_gelu", [](const auto& v) { return quick_gelu(v[0]); }, false},
+      {"softcap", [](const auto& v) { return softcap(v[0], 1.5); }, false},
+      {"pow_scalar", [](const auto& v) { return pow(v[0], 1.7); }, true},
+      {"add_scalar", [](const auto& v) { return add(v[0], 0.25); }, false},
+      {"mul_scalar", [](const auto& v) { return mul(v[0], -3.0); }, false},
+      {"clamp", [](const auto& v) { return clamp(v[0], -0.3, 0.4); }, false},
+  };
+  for (const Case& c : cases) for_both_dtypes(c.name, {c.positive_input ? p : x}, c.fn);
+  // A transposed (strided) input goes through the strided kernel.
+  for_both_dtypes("tanh of a transposed view", {rnd({33, 7}, 3)}, [](const auto& v) { return tanh(v[0].transpose(0, 1)); });
+}
+
+TEST(CudaConformance, BinaryOpsWithBroadcastingAndTheirGradients) {
+  VG_REQUIRE_GPU();
+  const Tensor a = rnd({5, 3, 17}, 4), b = rnd({3, 1}, 5), c = positive({5, 3, 17}, 6), d = positive({17}, 7);
+  for_both_dtypes("add", {a, b}, [](const auto& v) { return add(v[0], v[1]); });
+  for_both_dtypes("sub", {a, b}, [](const auto& v) { return sub(v[0], v[1]); });
+  for_both_dtypes("mul", {a, b}, [](const auto& v) { return mul(v[0], v[1]); });
+  for_both_dtypes("div", {a, d}, [](const auto& v) { return div(v[0], v[1]); });
+  for_both_dtypes("maximum", {a, b}, [](const auto& v) { return maximum(v[0], v[1]); });
+  for_both_dtypes("minimum", {a, b}, [](const auto& v) { return minimum(v[0], v[1]); });
+  for_both_dtypes("pow", {c, d}, [](const auto& v) { return pow(v[0], v[1]); });
+  for_both_dtypes("mul of a permuted view", {rnd({17, 5, 3}, 8), b},
+                  [](const auto& v) { return mul(v[0].permute({1, 2, 0}), v[1]); });
+}
+
+TEST(CudaConformance, ComparisonsWhereCopiesAndFills) {
+  VG_REQUIRE_GPU();
+  const Tensor a = rnd({9, 13}, 9), b = rnd({13}, 10);
+  for_both_dtypes("gt", {a, b}, [](const auto& v) { return gt(v[0], v[1]); }, {}, false);
+  for_both_dtypes("where", {a, b}, [](const auto& v) { return where(gt(v[0], 0.0), v[0], v[1]); });
+  for_both_dtypes("contiguous copy of a transpose", {a}, [](const auto& v) { return v[0].transpose(0, 1).contiguous(); });
+  for_both_dtypes("full", {a}, [](const auto& v) { return add(v[0], full_like(v[0], 0.75)); });
+  // Conversions between every pair of a few dtypes, against the CPU's.
+  const std::vector<DType> dtypes = {DType::F32, DType::BF16, DType::F16, DType::I32, DType::I64, DType::Bool};
+  const Tensor values = mul(rnd({4, 11}, 11), 50.0);
+  for (DType from : dtypes) {
+    for (DType to : dtypes) {
+      SCOPED_TRACE(std::string(dtype_name(from)) + " -> " + dtype_name(to));
+      const Tensor src = values.to(from);
+      const Tensor expected = src.transpose(0, 1).to(to);
+      const Tensor actual = src.to(Device::cuda()).transpose(0, 1).to(to).to(Device::cpu());
+      EXPECT_EQ(actual.dtype(), to);
+      EXPECT_EQ(actual.to_vector<double>(), expected.to_vector<double>());
+    }
+  }
+}
+
+TEST(CudaConformance, ReductionsOverEveryDim) {
+  VG_REQUIRE_GPU();
+  const Tensor x = rnd({6, 37, 45}, 12);
+  for (int dim = 0; dim < 3; ++dim) {
+    const std::string d = std::to_string(dim);
+    for_both_dtypes("sum over " + d, {x}, [dim](const auto& v) { return sum(v[0], dim); });
+    for_both_dtypes("mean over " + d, {x}, [dim](const auto& v) { return mean(v[0], dim); });
+    for_both_dtypes("max over " + d, {x}, [dim](const auto& v) { return max(v[0], dim); });
+    for_both_dtypes("min over " + d, {x}, [dim](const auto& v) { return min(v[0], dim); });
+    for_both_dtypes("argmax over " + d, {x}, [dim](const auto& v) { return argmax(v[0], dim); }, {}, false);
+    for_both_dtypes("var over " + d, {x}, [dim](const auto& v) { return var(v[0], dim); });
+  }
+  // A long row (block reduction) and a sum over everything.
+  for_both_dtypes("sum of a long row", {rnd({3, 70001}, 13)}, [](const auto& v) { return sum(v[0], 1); }, {1e-5, 3e-2});
+  for_both_dtypes("sum of all", {x}, [](const auto& v) { return sum(v[0]); });
+}
+
+TEST(CudaConformance, MatrixProductsInEveryLayout) {
+  VG_REQUIRE_GPU();
+  const Tolerance tol{1e-5, 2e-2};
+  for_both_dtypes("matmul", {rnd({19, 33}, 14), rnd({33, 21}, 15)}, [](const auto& v) { return matmul(v[0], v[1]); }, tol);
+  for_both_dtypes("matmul with transposed operands", {rnd({33, 19}, 16), rnd({21, 33}, 17)},
+                  [](const auto& v) { return matmul(v[0].transpose(0, 1), v[1].transpose(0, 1)); }, tol);
+  for_both_dtypes("batched matmul with broadcast", {rnd({3, 2, 9, 15}, 18), rnd({2, 15, 11}, 19)},
+                  [](const auto& v) { return matmul(v[0], v[1]); }, tol);
+  for_both_dtypes("attention-shaped matmul", {rnd({2, 5, 13, 16}, 20), rnd({2, 5, 17, 16}, 21)},
+                  [](const auto& v) { return matmul(v[0], v[1].transpose(-1, -2)); }, tol);
+  for_both_dtypes("linear", {rnd({4, 7, 37}, 22), rnd({29, 37}, 23), rnd({29}, 24)},
+                  [](const auto& v) { return linear(v[0], v[1], v[2]); }, tol);
+  for_both_dtypes("linear without bias", {rnd({23, 64}, 25), rnd({48, 64}, 26)},
+                  [](const auto& v) { return linear(v[0], v[1]); }, tol);
+}
+
+TEST(CudaConformance, SoftmaxAndNorms) {
+  VG_REQUIRE_GPU();
+  const Tensor x = mul(rnd({11, 301}, 27), 3.0), w = rnd({301}, 28), b = rnd({301}, 29);
+  for_both_dtypes("softmax", {x}, [](const auto& v) { return softmax(v[0], -1); });
+  for_both_dtypes("log_softmax", {x}, [](const auto& v) { return log_softmax(v[0], -1); });
+  for_both_dtypes("softmax over dim 0", {x}, [](const auto& v) { return softmax(v[0], 0); });
+  for_both_dtypes("layer_norm", {x, w, b}, [](const auto& v) { return layer_norm(v[0], v[1], v[2], 1e-5); });
+  for_both_dtypes("layer_norm without affine", {x}, [](const auto& v) { return layer_norm(v[0], Tensor(), Tensor(), 1e-5); });
+  for_both_dtypes("rms_norm", {x, w}, [](const auto& v) { return rms_norm(v[0], v[1], 1e-6); });
+  for_both_dtypes("rms_norm on many rows", {rnd({300, 64}, 30), rnd({64}, 31)},
+                  [](const auto& v) { return rms_norm(v[0], v[1], 1e-6); });
+}
+
+TEST(CudaConformance, GatherAndScatter) {
+  VG_REQUIRE_GPU();
+  const Tensor table = rnd({37, 24}, 32);
+  const Tensor ids = Tensor::from_vector<int64_t>({3, 0, 36, 3, 17, 3, 9}, {7});
+  for_both_dtypes("embedding (index_select, index_add)", {table, ids}, [](const auto& v) { return embedding(v[0], v[1]); });
+  const Tensor x = rnd({5, 9, 6}, 33);
+  const Tensor where_from = Tensor::from_vector<int32_t>(
+      {0, 8, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0}, {5, 1, 6});
+  for_both_dtypes("gather (scatter_add)", {x, where_from}, [](const auto& v) { return gather(v[0], 1, v[1]); });
+  for_both_dtypes("concat", {x, rnd({5, 2, 6}, 34)}, [](const auto& v) { return concat({v[0], v[1]}, 1); });
+  for_both_dtypes("flip", {x}, [](const auto& v) { return flip(v[0], {0, 2}); });
+  const Tensor bad = Tensor::from_vector<int64_t>({1, 37}, {2}).to(Device::cuda());
+  expect_error([&] { (void)embedding(table.to(Device::cuda()), bad); }, {"index 37 is out of range"});
+}
+
+TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
+  VG_REQUIRE_GPU();
+  const Tolerance tol{2e-5, 3e-2};
+  auto sdpa = [](AttentionOptions o, bool with_mask = false) {
+    return [o, with_mask](const std::vector<Tensor>& v) {
+      return scaled_dot_product_attention(v[0], v[1], v[2], o, with_mask ? v[3] : Tensor());
+    };
+  };
+  AttentionOptions causal;
+  causal.causal = true;
+  AttentionOptions window = causal;
+  window.window = 5;
+  // Gemma: head_dim 256, 8 query heads on 2 kv heads, causal, then sliding window.
+  const Tensor q = rnd({2, 8, 19, 256}, 40), k = rnd({2, 2, 19, 256}, 41), v = rnd({2, 2, 19, 256}, 42);
+  for_both_dtypes("causal GQA, head_dim 256", {q, k, v}, sdpa(causal), tol);
+  for_both_dtypes("sliding window", {q, k, v}, sdpa(window), tol);
+  // CLIP: head_dim 64, no mask, from a [B, L, H, D] layout (transposed views).
+  const Tensor x = rnd({3, 50, 4, 64}, 43);
+  for_both_dtypes("head_dim 64 on transposed views", {x, mul(x, 0.5), add(x, 0.1)},
+                  [](const std::vector<Tensor>& v) {
+                    return scaled_dot_product_attention(v[0].transpose(1, 2), v[1].transpose(1, 2),
+                                                        v[2].transpose(1, 2), AttentionOptions{});
+                  },
+                  tol);
+  // Decoding: 3 new queries against 23 cached keys, head_dim 16 with Dv 24.
+  AttentionOptions decode = causal;
+  decode.query_offset = -1;
+  for_both_dtypes("decode step", {rnd({1, 4, 3, 16}, 44), rnd({1, 4, 23, 16}, 45), rnd({1, 4, 23, 24}, 46)},
+                  sdpa(decode), tol);
+  // A boolean padding mask with a fully masked row, and an additive mask.
+  std::vector<uint8_t> allowed(static_cast<size_t>(2 * 11 * 13), 1);
+  for (int j = 9; j < 13; ++j) allowed[static_cast<size_t>(j)] = 0;       // batch 0, row 0: keys 9..12 masked
+  for (int j = 0; j < 13; ++j) allowed[static_cast<size_t>(13 + j)] = 0;  // batch 0, row 1: sees nothing
+  const Tensor bool_mask = Tensor::from_vector(allowed, {2, 1, 11, 13}).to(DType::Bool);
+  const Tensor qa = rnd({2, 3, 11, 32}, 47), ka = rnd({2, 3, 13, 32}, 48), va = rnd({2, 3, 13, 32}, 49);
+  for_both_dtypes("boolean mask", {qa, ka, va, bool_mask}, sdpa(AttentionOptions{}, true), tol);
+  for_both_dtypes("additive mask", {qa, ka, va, rnd({11, 13}, 50)}, sdpa(AttentionOptions{}, true), tol);
+}
+
+TEST(CudaConformance, NotYetPortedOpsSaySo) {
+  VG_REQUIRE_GPU();
+  const Tensor x = ones({2, 4, 8}).to(Device::cuda());
+  expect_error([&] { (void)topk(x, 2); }, {"not available on cuda"});
+}
+
+}  // namespace
+}  // namespace vg
