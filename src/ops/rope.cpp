@@ -6,6 +6,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/rope.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 
@@ -17,7 +18,6 @@ Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
   ops::check_floating(op, x);
   ops::check_same_dtype(op, {&x, &cos, &sin});
   ops::check_same_device(op, {&x, &cos, &sin});
-  ops::check_cpu(op, {&x, &cos, &sin});
   VG_CHECK(x.rank() >= 1, op, "x needs rank >= 1, got ", x.describe());
   const int64_t d = x.size(-1);
   VG_CHECK(d % 2 == 0, op, "the last dim of x must be even (it is split in halves), got ", x.describe());
@@ -32,14 +32,14 @@ Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
   Tensor xc = x.contiguous();
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
   // x: [..., D] (contiguous), cos/sin: broadcast views -> y: [..., D]
-  cpu::rope(xc, cos, sin, y, /*transpose=*/false);
+  VG_CUDA_OR_CPU(y.device(), rope(xc, cos, sin, y, /*transpose=*/false));
   if (autograd::needs_grad(xc)) {
     Tensor cd = cos.detach(), sd = sin.detach();
     autograd::record(op, {xc}, {&y}, [cd, sd](const Grads& g) {
       // dx = g * cos - rotate_half(g * sin): the rotation transposed.
       Tensor gc = g[0].contiguous();
       Tensor gx = Tensor::empty(gc.shape(), gc.dtype(), gc.device());
-      cpu::rope(gc, cd, sd, gx, /*transpose=*/true);
+      VG_CUDA_OR_CPU(gx.device(), rope(gc, cd, sd, gx, /*transpose=*/true));
       return Grads{gx};
     });
   }
@@ -49,7 +49,6 @@ Tensor apply_rope(const Tensor& x, const Tensor& cos, const Tensor& sin) {
 std::pair<Tensor, Tensor> rope_tables(const Tensor& positions, int64_t head_dim, double theta, DType dtype) {
   const char* op = "rope_tables";
   ops::check_defined(op, {&positions});
-  ops::check_cpu(op, {&positions});
   VG_CHECK(positions.dtype() == DType::I32 || positions.dtype() == DType::I64, op, "positions must be i32 or i64, got ",
            positions.describe());
   ops::check_rank(op, positions, 1, "positions");
@@ -62,9 +61,8 @@ std::pair<Tensor, Tensor> rope_tables(const Tensor& positions, int64_t head_dim,
   const int64_t t = positions.size(0);
   // positions [T] -> cos, sin [T, D]
   Tensor c = Tensor::empty({t, head_dim}, compute), s = Tensor::empty({t, head_dim}, compute);
-  cpu::rope_tables(pos, head_dim, theta, c, s);
-  if (compute != dtype) return {c.to(dtype), s.to(dtype)};
-  return {c, s};
+  cpu::rope_tables(pos, head_dim, theta, c, s);  // on the host, then moved to the positions' device
+  return {c.to(dtype).to(positions.device()), s.to(dtype).to(positions.device())};
 }
 
 }  // namespace vg

@@ -274,6 +274,18 @@ TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
   for_both_dtypes("additive mask", {qa, ka, va, rnd({11, 13}, 50)}, sdpa(AttentionOptions{}, true), tol);
 }
 
+TEST(CudaConformance, RotaryEmbedding) {
+  VG_REQUIRE_GPU();
+  const Tensor positions = Tensor::from_vector<int64_t>({0, 1, 2, 5, 8, 13, 21}, {7});
+  const auto [cos, sin] = rope_tables(positions, 32, 10000.0);
+  const auto [cos_gpu, sin_gpu] = rope_tables(positions.to(Device::cuda()), 32, 10000.0);
+  EXPECT_TRUE(cos_gpu.device().is_cuda());
+  EXPECT_EQ(cos_gpu.to_vector<float>(), cos.to_vector<float>());
+  // x [B, H, T, D] with tables [T, D] broadcast over batch and heads.
+  for_both_dtypes("apply_rope", {rnd({2, 3, 7, 32}, 51), cos, sin},
+                  [](const auto& v) { return apply_rope(v[0], v[1], v[2]); });
+}
+
 TEST(CudaConformance, NotYetPortedOpsSaySo) {
   VG_REQUIRE_GPU();
   const Tensor x = ones({2, 4, 8}).to(Device::cuda());

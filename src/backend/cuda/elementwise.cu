@@ -5,6 +5,7 @@
 
 #include "backend/cpu/elementwise.h"
 #include "backend/cuda/common.cuh"
+#include "backend/cuda/for_each_element.cuh"
 #include "backend/cuda/kernels.h"
 
 namespace vg::cuda {
@@ -16,43 +17,6 @@ constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluTanhCoef = 0.044715f;
 constexpr float kQuickGeluCoef = 1.702f;
 constexpr float kSoftplusThreshold = 20.0f;
-
-// ---- launching: a flat kernel when every operand is dense or a scalar, else a strided one ----
-
-template <size_t N, class F>
-__global__ void flat_kernel(int64_t n, Indexer<N> ix, F f) {
-  VG_GRID_STRIDE_LOOP(i, n) {
-    int64_t off[N];
-    for (size_t k = 0; k < N; ++k) off[k] = i * ix.strides[k][0];
-    f(off);
-  }
-}
-
-template <size_t N, class F>
-__global__ void strided_kernel(int64_t n, Indexer<N> ix, F f) {
-  VG_GRID_STRIDE_LOOP(i, n) {
-    int64_t off[N];
-    ix.offsets(i, off);
-    f(off);
-  }
-}
-
-// Runs f(offsets) for every element of operands[0]'s shape; offsets[k] is operand k's element
-// offset from its data pointer.
-template <size_t N, class F>
-void for_each_element(const std::array<const Tensor*, N>& operands, const char* name, F f) {
-  const Loop<N> loop = elementwise_loop(operands);
-  if (loop.numel == 0) return;
-  const Indexer<N> ix(loop);
-  const Device device = operands[0]->device();
-  set_device(device.index);
-  if (ix.is_flat()) {
-    flat_kernel<<<grid_for(loop.numel), kThreads, 0, stream(device)>>>(loop.numel, ix, f);
-  } else {
-    strided_kernel<<<grid_for(loop.numel), kThreads, 0, stream(device)>>>(loop.numel, ix, f);
-  }
-  check_launch(name);
-}
 
 // Calls f(std::integral_constant<Op, op>{}) so that kernels are instantiated per op.
 template <class Op, Op... kOps, class F>

@@ -52,6 +52,9 @@ void rms_norm(const Tensor& x, const Tensor* w, double eps, const Tensor& y, con
 void rms_norm_backward(const Tensor& x, const Tensor* w, const Tensor& rstd, const Tensor& g, const Tensor& gx,
                        const Tensor* gw);
 
+// ---- rotary position embedding (rope.cu); tables come from the CPU (cpu::rope_tables) ----
+void rope(const Tensor& x, const Tensor& cos, const Tensor& sin, const Tensor& out, bool transpose);
+
 // ---- attention (attention.cu); lse is f32 ----
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
                        const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse);
