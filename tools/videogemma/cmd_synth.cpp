@@ -80,6 +80,8 @@ void add_synth_command(CLI::App& app) {
   cmd->add_option("--min-seconds", o->synth.clip.min_seconds, "shortest clip (default 2)");
   cmd->add_option("--max-seconds", o->synth.clip.max_seconds, "longest clip (default 8)");
   cmd->add_option("--good-form-share", o->synth.clip.good_form_share, "share of clips with good form (default 1/3)");
+  cmd->add_flag("--studio", o->synth.clip.studio,
+                "one room, outfit, body and camera angle for every clip, so that the motion is what differs");
   cmd->add_option("--codec", o->codec, "auto (h264 when available, else mpeg4), h264 or mpeg4");
   cmd->add_option("--jobs", o->synth.threads, "clips rendered at once (default: every core)");
   cmd->add_flag("--overwrite", o->synth.overwrite, "replace a dataset already in --out");

@@ -105,10 +105,12 @@ ClipSpec random_clip(uint64_t dataset_seed, int64_t index, const ClipOptions& op
   spec.fps = options.fps > 0 ? options.fps : timing.pick(std::vector<double>{15, 20, 24, 25, 30});
   spec.seconds = timing.uniform(options.min_seconds, options.max_seconds);
 
-  RandomStream body = root.fork(kBody);
+  // A studio dataset draws body, look and camera from the dataset's stream, shared by every clip.
+  const RandomStream scene_root = options.studio ? RandomStream(RandomStream::mix(dataset_seed)) : root;
+  RandomStream body = scene_root.fork(kBody);
   spec.body = BodyShape::standard(body.uniform(1.50, 1.95), body.uniform(0.93, 1.07), body.uniform(0.85, 1.3));
 
-  RandomStream look = root.fork(kLook);
+  RandomStream look = scene_root.fork(kLook);
   spec.look.appearance = random_appearance(look);
   spec.look.room = random_room(look);
   spec.look.lighting = random_lighting(look);
@@ -116,9 +118,14 @@ ClipSpec random_clip(uint64_t dataset_seed, int64_t index, const ClipOptions& op
 
   // Standing exercises face +z: seen from the front, at three-quarters or from the side.
   // Floor exercises lie along x: seen from the side (from +z or -z) or at three-quarters.
-  RandomStream cam = root.fork(kCamera);
+  RandomStream cam = scene_root.fork(kCamera);
   double azimuth = 0, elevation = 0;
-  if (lies_on_the_floor(info.exercise)) {
+  if (options.studio) {
+    // Floor exercises from the side, standing ones at three-quarters, both from a little above.
+    azimuth = lies_on_the_floor(info.exercise) ? 90 : 35;
+    elevation = 15;
+    spec.view = lies_on_the_floor(info.exercise) ? "side" : "three-quarter";
+  } else if (lies_on_the_floor(info.exercise)) {
     const double off_side = cam.uniform(-60, 60);
     azimuth = off_side + (cam.chance(0.5) ? 0 : 180);
     elevation = cam.uniform(10, 35);

@@ -20,6 +20,10 @@ struct ClipOptions {
   double min_seconds = 2.0;     // clip length drawn uniformly in [min, max]
   double max_seconds = 8.0;
   double good_form_share = 1.0 / 3;  // the rest is spread evenly over the named form errors
+  // One room, lighting, outfit, body and camera height for the whole dataset, the camera at a
+  // fixed angle per exercise: the motion is then the main thing that differs between clips. For
+  // models whose vision towers have not learnt to see past a scene (the demo's random ones).
+  bool studio = false;
 };
 
 // Throws vg::Error("[synth] ...") for sizes, rates or lengths outside the ranges above.
