@@ -11,8 +11,6 @@
 
 namespace vg {
 
-constexpr size_t kMaxOperands = 4;
-
 // Strides of `t` as seen from `out_shape` (right-aligned, 0 on broadcast dims).
 Strides broadcast_strides(const Tensor& t, const Shape& out_shape);
 
@@ -51,6 +49,16 @@ Loop<N> make_loop(const Shape& shape, const std::array<Strides, N>& strides) {
     for (size_t k = 0; k < N; ++k) loop.strides[k][0] = 0;
   }
   return loop;
+}
+
+// The loop of an elementwise kernel over operands[0]'s shape (the output) with the other
+// operands broadcast to it.
+template <size_t N>
+Loop<N> elementwise_loop(const std::array<const Tensor*, N>& operands) {
+  const Shape& shape = operands[0]->shape();
+  std::array<Strides, N> strides;
+  for (size_t k = 0; k < N; ++k) strides[k] = broadcast_strides(*operands[k], shape);
+  return make_loop<N>(shape, strides);
 }
 
 }  // namespace vg

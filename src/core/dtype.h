@@ -25,6 +25,9 @@ const DTypeInfo& dtype_info(DType dtype);
 inline const char* dtype_name(DType dtype) { return dtype_info(dtype).name; }
 inline bool is_floating(DType dtype) { return dtype_info(dtype).is_floating; }
 inline bool is_quantized(DType dtype) { return dtype_info(dtype).block_elements > 1; }
+// What kernels compute in and keep statistics in (norm rows, attention logsumexp, RoPE tables):
+// f64 for f64, f32 for every other floating dtype (bf16 and f16 activations included).
+inline DType accumulation_dtype(DType dtype) { return dtype == DType::F64 ? DType::F64 : DType::F32; }
 
 // Bytes per element; throws for block-quantized types, which have no per-element size.
 size_t dtype_size(DType dtype);

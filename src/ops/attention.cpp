@@ -76,8 +76,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
   Tensor qc = blas_ready(q), kc = blas_ready(k), vc = blas_ready(v);
   // out: memory [B, Lq, Hq, Dv], returned as the [B, Hq, Lq, Dv] view; lse: [B, Hq, Lq]
   Tensor out = Tensor::empty({B, Lq, Hq, Dv}, q.dtype(), q.device()).transpose(1, 2);
-  // The logsumexp stays f32 for bf16 and f16 operands (f64 for f64).
-  Tensor lse = Tensor::empty({B, Hq, Lq}, q.dtype() == DType::F64 ? DType::F64 : DType::F32, q.device());
+  Tensor lse = Tensor::empty({B, Hq, Lq}, accumulation_dtype(q.dtype()), q.device());
   VG_CUDA_OR_CPU(out.device(), attention_forward(qc, kc, vc, mask.defined() ? &mask : nullptr, params, out, lse));
 
   if (autograd::needs_grad(qc, kc, vc)) {

@@ -3,8 +3,8 @@
 #include "autograd/function.h"
 #include "backend/cpu/norm.h"
 #include "ops/checks.h"
-#include "ops/dispatch.h"
 #include "ops/creation.h"
+#include "ops/dispatch.h"
 #include "ops/elementwise.h"
 
 namespace vg {
@@ -42,9 +42,6 @@ void check_norm_param(const char* op, const Tensor& x, const Tensor& p, const ch
            x.describe());
 }
 
-// Per-row statistics keep f32 for bf16 and f16 activations (f64 for f64).
-DType stats_dtype(const Tensor& x) { return x.dtype() == DType::F64 ? DType::F64 : DType::F32; }
-
 Shape row_stat_shape(const Tensor& x) {
   Shape s = x.shape();
   s.erase(s.rank() - 1);
@@ -66,8 +63,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   Tensor w = weight.defined() ? weight.contiguous() : weight;
   Tensor b = bias.defined() ? bias.contiguous() : bias;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor mu = Tensor::empty(row_stat_shape(x), stats_dtype(x), x.device());
-  Tensor rs = Tensor::empty(row_stat_shape(x), stats_dtype(x), x.device());
+  Tensor mu = Tensor::empty(row_stat_shape(x), accumulation_dtype(x.dtype()), x.device());
+  Tensor rs = Tensor::empty(row_stat_shape(x), accumulation_dtype(x.dtype()), x.device());
   VG_CUDA_OR_CPU(y.device(), layer_norm(xc, w.defined() ? &w : nullptr, b.defined() ? &b : nullptr, eps, y, mu, rs));
   if (autograd::needs_grad(xc, w, b)) {
     const bool need_w = w.defined() && w.requires_grad(), need_b = b.defined() && b.requires_grad();
@@ -93,7 +90,7 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   Tensor xc = x.contiguous();
   Tensor w = weight.defined() ? weight.contiguous() : weight;
   Tensor y = Tensor::empty(x.shape(), x.dtype(), x.device());
-  Tensor rs = Tensor::empty(row_stat_shape(x), stats_dtype(x), x.device());
+  Tensor rs = Tensor::empty(row_stat_shape(x), accumulation_dtype(x.dtype()), x.device());
   VG_CUDA_OR_CPU(y.device(), rms_norm(xc, w.defined() ? &w : nullptr, eps, y, rs));
   if (autograd::needs_grad(xc, w)) {
     const bool need_w = w.defined() && w.requires_grad();

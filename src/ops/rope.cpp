@@ -57,7 +57,7 @@ std::pair<Tensor, Tensor> rope_tables(const Tensor& positions, int64_t head_dim,
   VG_CHECK(is_floating(dtype), op, "tables must have a floating dtype, got ", dtype);
   const std::vector<int64_t> pos = positions.to_vector<int64_t>();
   // Half-precision tables are the f32 tables rounded (HF computes them in f32 under autocast too).
-  const DType compute = dtype == DType::F64 ? DType::F64 : DType::F32;
+  const DType compute = accumulation_dtype(dtype);
   const int64_t t = positions.size(0);
   // positions [T] -> cos, sin [T, D]
   Tensor c = Tensor::empty({t, head_dim}, compute), s = Tensor::empty({t, head_dim}, compute);

@@ -254,9 +254,9 @@ TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
   // CLIP: head_dim 64, no mask, from a [B, L, H, D] layout (transposed views).
   const Tensor x = rnd({3, 50, 4, 64}, 43);
   for_both_dtypes("head_dim 64 on transposed views", {x, mul(x, 0.5), add(x, 0.1)},
-                  [](const std::vector<Tensor>& v) {
-                    return scaled_dot_product_attention(v[0].transpose(1, 2), v[1].transpose(1, 2),
-                                                        v[2].transpose(1, 2), AttentionOptions{});
+                  [](const std::vector<Tensor>& in) {
+                    return scaled_dot_product_attention(in[0].transpose(1, 2), in[1].transpose(1, 2),
+                                                        in[2].transpose(1, 2), AttentionOptions{});
                   },
                   tol);
   // Decoding: 3 new queries against 23 cached keys, head_dim 16 with Dv 24.

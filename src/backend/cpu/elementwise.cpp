@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "backend/constant_op.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/vector_math.h"
 
@@ -15,28 +16,6 @@ constexpr double kSqrt2OverPi = 0.79788456080286535588;
 constexpr double kGeluTanhCoef = 0.044715;
 constexpr double kQuickGeluCoef = 1.702;
 constexpr double kSoftplusThreshold = 20.0;  // PyTorch: softplus(x) = x above this
-
-// Calls f(std::integral_constant<Op, op>{}): the loops below then see the op as a constant, so
-// the compiler drops the per-element switch and vectorises them.
-template <class Op, Op... kOps, class F>
-void with_constant_op(Op op, F&& f) {
-  const bool found = ((op == kOps ? (f(std::integral_constant<Op, kOps>{}), true) : false) || ...);
-  VG_ASSERT(found);
-}
-
-template <class F>
-void with_unary_op(UnaryOp op, F&& f) {
-  using U = UnaryOp;
-  with_constant_op<U, U::Neg, U::Abs, U::Square, U::Sqrt, U::Rsqrt, U::Reciprocal, U::Exp, U::Log, U::Sin, U::Cos,
-                   U::Tanh, U::Sigmoid, U::Silu, U::Softplus, U::Relu, U::Gelu, U::GeluTanh, U::QuickGelu, U::Softcap,
-                   U::PowScalar, U::AddScalar, U::MulScalar, U::Clamp>(op, f);
-}
-
-template <class F>
-void with_binary_op(BinaryOp op, F&& f) {
-  using B = BinaryOp;
-  with_constant_op<B, B::Add, B::Sub, B::Mul, B::Div, B::Maximum, B::Minimum, B::Pow>(op, f);
-}
 
 // y = f(x) for one element.
 // Always inlined: with a constant op the switch folds away (with_unary_op / with_binary_op).
@@ -151,14 +130,9 @@ bool compare_value(CompareOp op, T x, T y) {
 // Runs f over (out, inputs...) elements of one type T.
 template <class T, size_t N, class F>
 void elementwise(const std::array<const Tensor*, N>& operands, F&& f) {
-  const Shape& shape = operands[0]->shape();
-  std::array<Strides, N> strides;
   std::array<T*, N> base;
-  for (size_t k = 0; k < N; ++k) {
-    strides[k] = broadcast_strides(*operands[k], shape);
-    base[k] = static_cast<T*>(operands[k]->data_ptr());
-  }
-  run_loop(make_loop<N>(shape, strides), base, f);
+  for (size_t k = 0; k < N; ++k) base[k] = static_cast<T*>(operands[k]->data_ptr());
+  run_loop(elementwise_loop(operands), base, f);
 }
 
 // ---- dtype conversion for copy ----

@@ -3,26 +3,10 @@
 #include <cstring>
 
 #include "backend/cpu/loops.h"
+#include "backend/dim_split.h"
 
 namespace vg::cpu {
 namespace {
-
-struct Geometry {
-  int64_t outer = 1, extent = 1, inner = 1;
-};
-
-Geometry geometry(const Shape& shape, int dim) {
-  Geometry g;
-  for (int d = 0; d < shape.rank(); ++d) {
-    if (d < dim)
-      g.outer *= shape[d];
-    else if (d == dim)
-      g.extent = shape[d];
-    else
-      g.inner *= shape[d];
-  }
-  return g;
-}
 
 void check_range(const char* op, int64_t value, int64_t extent) {
   VG_CHECK(value >= 0 && value < extent, op, "index ", value, " is out of range for a dim of size ", extent);
@@ -46,7 +30,7 @@ std::vector<int64_t> read_indices(const Tensor& index) {
 
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   VG_ASSERT(x.is_contiguous() && out.is_contiguous());
-  const Geometry g = geometry(x.shape(), dim);
+  const DimSplit g = split_at(x.shape(), dim);
   const std::vector<int64_t> idx = read_indices(index);
   for (int64_t v : idx) check_range("index_select", v, g.extent);
   const int64_t k = static_cast<int64_t>(idx.size());
@@ -65,7 +49,7 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
 
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous());
-  const Geometry g = geometry(out.shape(), dim);
+  const DimSplit g = split_at(out.shape(), dim);
   const std::vector<int64_t> idx = read_indices(index);
   for (int64_t v : idx) check_range("index_add", v, g.extent);
   const int64_t k = static_cast<int64_t>(idx.size());
@@ -91,7 +75,7 @@ void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& sr
 
 void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   VG_ASSERT(x.is_contiguous() && out.is_contiguous());
-  const Geometry gx = geometry(x.shape(), dim), go = geometry(out.shape(), dim);
+  const DimSplit gx = split_at(x.shape(), dim), go = split_at(out.shape(), dim);
   const std::vector<int64_t> idx = read_indices(index);
   const size_t elem = dtype_size(x.dtype());
   const char* src = static_cast<const char*>(x.data_ptr());
@@ -111,7 +95,7 @@ void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
 
 void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous());
-  const Geometry go = geometry(out.shape(), dim), gs = geometry(src.shape(), dim);
+  const DimSplit go = split_at(out.shape(), dim), gs = split_at(src.shape(), dim);
   const std::vector<int64_t> idx = read_indices(index);
   dispatch_float(out.dtype(), "scatter_add", [&](auto tag) {
     using T = decltype(tag);

@@ -5,31 +5,15 @@
 #include <vector>
 
 #include "backend/cpu/loops.h"
+#include "backend/dim_split.h"
 
 namespace vg::cpu {
 namespace {
 
-struct Geometry {
-  int64_t outer = 1, extent = 1, inner = 1;
-};
-
-Geometry geometry(const Tensor& x, int dim) {
-  VG_ASSERT(x.is_contiguous());
-  Geometry g;
-  for (int d = 0; d < x.rank(); ++d) {
-    if (d < dim)
-      g.outer *= x.size(d);
-    else if (d == dim)
-      g.extent = x.size(d);
-    else
-      g.inner *= x.size(d);
-  }
-  return g;
-}
-
 template <class T>
 void reduce_typed(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tensor* indices) {
-  const Geometry g = geometry(x, dim);
+  VG_ASSERT(x.is_contiguous());
+  const DimSplit g = split_at(x.shape(), dim);
   const T* src = x.data<T>();
   T* dst = out.data<T>();
   int64_t* idx = indices ? indices->data<int64_t>() : nullptr;
@@ -84,7 +68,8 @@ void reduce_typed(ReduceOp op, const Tensor& x, int dim, const Tensor& out, cons
 
 template <class T>
 void variance_typed(const Tensor& x, int dim, int64_t correction, const Tensor& out) {
-  const Geometry g = geometry(x, dim);
+  VG_ASSERT(x.is_contiguous());
+  const DimSplit g = split_at(x.shape(), dim);
   const T* src = x.data<T>();
   T* dst = out.data<T>();
   const double denom = static_cast<double>(g.extent - correction);

@@ -280,10 +280,6 @@ Geometry geometry_of(const Tensor& q, const Tensor& k, const Tensor& v, const cp
 
 size_t tile_bytes(int64_t a, int64_t b) { return static_cast<size_t>(kKeysPerTile * (a + b)) * sizeof(float); }
 
-float* f32_ptr(const Tensor& t, const char* what) {
-  VG_CHECK(t.dtype() == DType::F32, "scaled_dot_product_attention", what, " must be f32 on cuda, got ", t.dtype());
-  return t.data<float>();
-}
 
 }  // namespace
 
@@ -298,7 +294,7 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
                     static_cast<unsigned>(g.B));
     attention_forward_kernel<T><<<grid, 32 * kRowsPerBlock, tile_bytes(g.D, g.Dv), stream(q.device())>>>(
         view_of<const T>(q), view_of<const T>(k), view_of<const T>(v), mask_of<T>(mask), g, view_of<T>(out),
-        f32_ptr(lse, "the logsumexp"));
+        f32_data(lse, "scaled_dot_product_attention", "the logsumexp"));
   });
   check_launch("attention forward");
 }
@@ -312,7 +308,7 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
   Tensor delta = Tensor::empty({g.B, g.Hq, g.Lq}, DType::F32, q.device());
   dispatch_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
     using T = decltype(tag);
-    const float* row_lse = f32_ptr(lse, "the logsumexp");
+    const float* row_lse = f32_data(lse, "scaled_dot_product_attention", "the logsumexp");
     const int64_t rows = g.B * g.Hq * g.Lq;
     if (rows > 0) {
       attention_delta_kernel<T><<<static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock,

@@ -74,6 +74,27 @@ void dispatch_floating(DType dtype, const char* op, F&& f) {
   }
 }
 
+// The data of an f32 side tensor (norm statistics, attention logsumexp: accumulation_dtype of
+// the activations), or an error naming the op and what the tensor is.
+inline float* f32_data(const Tensor& t, const char* op, const char* what) {
+  VG_CHECK(t.dtype() == DType::F32, op, what, " must be f32 on cuda, got ", t.dtype());
+  return t.data<float>();
+}
+
+// Calls f(W{}) with the unsigned integer W of the dtype's element size: kernels that only move
+// elements (copies, gathers, where) need no more than that.
+template <class F>
+void with_word(DType dtype, const char* op, F&& f) {
+  VG_CHECK(!is_quantized(dtype), op, "quantized tensors are not supported on cuda yet");
+  switch (dtype_size(dtype)) {
+    case 1: f(uint8_t{}); return;
+    case 2: f(uint16_t{}); return;
+    case 4: f(uint32_t{}); return;
+    case 8: f(uint64_t{}); return;
+    default: VG_ASSERT(false);
+  }
+}
+
 // ---- strided N-d indexing: a Loop (backend/strided_loop.h) passed to the kernel by value ----
 template <size_t N>
 struct Indexer {
@@ -108,15 +129,6 @@ struct Indexer {
     return true;
   }
 };
-
-// The loop of an elementwise kernel over out's shape with inputs broadcast to it.
-template <size_t N>
-Loop<N> elementwise_loop(const std::array<const Tensor*, N>& operands) {
-  const Shape& shape = operands[0]->shape();
-  std::array<Strides, N> strides;
-  for (size_t k = 0; k < N; ++k) strides[k] = broadcast_strides(*operands[k], shape);
-  return make_loop<N>(shape, strides);
-}
 
 // ---- launch sizes ----
 constexpr int kThreads = 256;

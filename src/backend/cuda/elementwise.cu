@@ -1,8 +1,7 @@
 // CUDA elementwise kernels: unary ops and their derivatives, binary ops, comparisons, where,
 // fill and dtype-converting copies, over strided and broadcast operands. The formulas are those
 // of src/backend/cpu/elementwise.cpp, computed in f32 for f32, bf16 and f16.
-#include <cstring>
-
+#include "backend/constant_op.h"
 #include "backend/cpu/elementwise.h"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/for_each_element.cuh"
@@ -17,27 +16,6 @@ constexpr float kSqrt2OverPi = 0.79788456080286535588f;
 constexpr float kGeluTanhCoef = 0.044715f;
 constexpr float kQuickGeluCoef = 1.702f;
 constexpr float kSoftplusThreshold = 20.0f;
-
-// Calls f(std::integral_constant<Op, op>{}) so that kernels are instantiated per op.
-template <class Op, Op... kOps, class F>
-void with_constant_op(Op op, F&& f) {
-  const bool found = ((op == kOps ? (f(std::integral_constant<Op, kOps>{}), true) : false) || ...);
-  VG_ASSERT(found);
-}
-
-template <class F>
-void with_unary_op(UnaryOp op, F&& f) {
-  using U = UnaryOp;
-  with_constant_op<U, U::Neg, U::Abs, U::Square, U::Sqrt, U::Rsqrt, U::Reciprocal, U::Exp, U::Log, U::Sin, U::Cos,
-                   U::Tanh, U::Sigmoid, U::Silu, U::Softplus, U::Relu, U::Gelu, U::GeluTanh, U::QuickGelu, U::Softcap,
-                   U::PowScalar, U::AddScalar, U::MulScalar, U::Clamp>(op, f);
-}
-
-template <class F>
-void with_binary_op(BinaryOp op, F&& f) {
-  using B = BinaryOp;
-  with_constant_op<B, B::Add, B::Sub, B::Mul, B::Div, B::Maximum, B::Minimum, B::Pow>(op, f);
-}
 
 // ---- the math, one element at a time ----
 
@@ -248,13 +226,14 @@ struct Convert {
   const char* src;
   DType to, from;
   int64_t to_size, from_size;
+  bool integer_path;  // an integer or bool target goes through int64, as on the CPU
   __device__ void operator()(const int64_t (&off)[2]) const {
     char* d = dst + off[0] * to_size;
     const char* s = src + off[1] * from_size;
-    if (to == DType::F32 || to == DType::F64 || to == DType::BF16 || to == DType::F16) {
-      store_from_double(to, d, load_as_double(from, s));
-    } else {
+    if (integer_path) {
       store_from_int(to, d, load_as_int(from, s));
+    } else {
+      store_from_double(to, d, load_as_double(from, s));
     }
   }
 };
@@ -328,20 +307,12 @@ void compare(CompareOp op, const Tensor& a, const Tensor& b, const Tensor& out) 
 void where(const Tensor& condition, const Tensor& a, const Tensor& b, const Tensor& out) {
   VG_CHECK(condition.dtype() == DType::Bool || condition.dtype() == DType::U8, "where",
            "the condition must be bool or u8, got ", condition.dtype());
-  VG_CHECK(!is_quantized(out.dtype()), "where", "cannot select between quantized tensors");
-  auto run = [&](auto word) {
+  with_word(out.dtype(), "where", [&](auto word) {
     using W = decltype(word);
     for_each_element<4>({&out, &condition, &a, &b}, "where",
                         WhereFn<W>{static_cast<W*>(out.data_ptr()), static_cast<const uint8_t*>(condition.data_ptr()),
                                    static_cast<const W*>(a.data_ptr()), static_cast<const W*>(b.data_ptr())});
-  };
-  switch (dtype_size(out.dtype())) {
-    case 1: run(uint8_t{}); return;
-    case 2: run(uint16_t{}); return;
-    case 4: run(uint32_t{}); return;
-    case 8: run(uint64_t{}); return;
-    default: VG_ASSERT(false);
-  }
+  });
 }
 
 void fill(const Tensor& out, double value) {
@@ -356,17 +327,11 @@ void copy(const Tensor& src, const Tensor& dst) {
   VG_CHECK(!is_quantized(src.dtype()) && !is_quantized(dst.dtype()), "copy",
            "quantized tensors cannot be copied elementwise (", src.dtype(), " to ", dst.dtype(), ")");
   if (src.dtype() == dst.dtype()) {
-    auto move = [&](auto word) {
+    with_word(src.dtype(), "copy", [&](auto word) {
       using W = decltype(word);
       for_each_element<2>({&dst, &src}, "copy", Move<W>{static_cast<W*>(dst.data_ptr()), static_cast<const W*>(src.data_ptr())});
-    };
-    switch (dtype_size(src.dtype())) {
-      case 1: move(uint8_t{}); return;
-      case 2: move(uint16_t{}); return;
-      case 4: move(uint32_t{}); return;
-      case 8: move(uint64_t{}); return;
-      default: VG_ASSERT(false);
-    }
+    });
+    return;
   }
   if (try_float_conversion<float, __nv_bfloat16>(src, dst) || try_float_conversion<__nv_bfloat16, float>(src, dst) ||
       try_float_conversion<float, __half>(src, dst) || try_float_conversion<__half, float>(src, dst)) {
@@ -375,7 +340,7 @@ void copy(const Tensor& src, const Tensor& dst) {
   for_each_element<2>({&dst, &src}, "copy",
                       Convert{static_cast<char*>(dst.data_ptr()), static_cast<const char*>(src.data_ptr()), dst.dtype(),
                               src.dtype(), static_cast<int64_t>(dtype_size(dst.dtype())),
-                              static_cast<int64_t>(dtype_size(src.dtype()))});
+                              static_cast<int64_t>(dtype_size(src.dtype())), !is_floating(dst.dtype())});
 }
 
 }  // namespace vg::cuda

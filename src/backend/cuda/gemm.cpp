@@ -37,7 +37,7 @@ struct Operand {
 };
 
 // C[m, n] (column-major, ldc) = op(A)[m, k] op(B)[k, n] (+ bias[m] on every column), `batch`
-// times with the operands' batch strides (C's is m * ldc... given by c_stride).
+// times, each operand (C too, by c_stride) stepping by its own batch stride.
 struct Product {
   DType dtype = DType::F32;
   int64_t m = 0, n = 0, k = 0;
@@ -139,17 +139,9 @@ Operand operand_of(const Tensor& t, int64_t view_rows, int64_t view_cols) {
   return o;
 }
 
-bool blas_ready(const Tensor& t) {
-  const bool row_major = t.stride(-1) == 1 || t.size(-1) == 1;
-  const bool col_major = t.stride(-2) == 1 || t.size(-2) == 1;
-  return row_major || col_major;
-}
-
 }  // namespace
 
-void matmul(const Tensor& a_in, const Tensor& b_in, const Tensor& out) {
-  const Tensor a = blas_ready(a_in) ? a_in : a_in.contiguous();
-  const Tensor b = blas_ready(b_in) ? b_in : b_in.contiguous();
+void matmul(const Tensor& a, const Tensor& b, const Tensor& out) {
   const int64_t m = a.size(-2), k = a.size(-1), n = b.size(-1);
   VG_ASSERT(out.is_contiguous() && out.size(-2) == m && out.size(-1) == n);
   if (out.numel() == 0) return;

@@ -5,27 +5,10 @@
 #include "backend/cpu/indexing.h"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/dim_split.h"
 
 namespace vg::cuda {
 namespace {
-
-struct Geometry {
-  int64_t outer = 1, extent = 1, inner = 1;
-};
-
-Geometry geometry(const Shape& shape, int dim) {
-  Geometry g;
-  for (int d = 0; d < shape.rank(); ++d) {
-    if (d < dim) {
-      g.outer *= shape[d];
-    } else if (d == dim) {
-      g.extent = shape[d];
-    } else {
-      g.inner *= shape[d];
-    }
-  }
-  return g;
-}
 
 void check_indices(const char* op, const Tensor& index, int64_t extent) {
   VG_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, op, "indices must be i32 or i64, got ",
@@ -43,7 +26,7 @@ __device__ __forceinline__ int64_t index_at(const void* index, int64_t i) {
 
 // out[o, j, i] = x[o, index[j], i], copying words of W.
 template <class W, class I>
-__global__ void index_select_kernel(const W* x, const void* index, W* out, Geometry g, int64_t k) {
+__global__ void index_select_kernel(const W* x, const void* index, W* out, DimSplit g, int64_t k) {
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
     out[t] = x[(o * g.extent + index_at<I>(index, j)) * g.inner + i];
@@ -52,7 +35,7 @@ __global__ void index_select_kernel(const W* x, const void* index, W* out, Geome
 
 // out[o, index[j], i] += src[o, j, i]: one thread per (o, i) walks j in order.
 template <class T, class I>
-__global__ void index_add_kernel(T* out, const void* index, const T* src, Geometry g, int64_t k) {
+__global__ void index_add_kernel(T* out, const void* index, const T* src, DimSplit g, int64_t k) {
   VG_GRID_STRIDE_LOOP(t, g.outer * g.inner) {
     const int64_t i = t % g.inner, o = t / g.inner;
     for (int64_t j = 0; j < k; ++j) {
@@ -64,7 +47,7 @@ __global__ void index_add_kernel(T* out, const void* index, const T* src, Geomet
 
 // out[o, j, i] = x[o, index[o, j, i], i] (index shaped like out).
 template <class W, class I>
-__global__ void gather_kernel(const W* x, const void* index, W* out, Geometry g, int64_t k) {
+__global__ void gather_kernel(const W* x, const void* index, W* out, DimSplit g, int64_t k) {
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, o = t / (g.inner * k);
     out[t] = x[(o * g.extent + index_at<I>(index, t)) * g.inner + i];
@@ -73,7 +56,7 @@ __global__ void gather_kernel(const W* x, const void* index, W* out, Geometry g,
 
 // out[o, index[o, j, i], i] += src[o, j, i]: one thread per (o, i) walks j in order.
 template <class T, class I>
-__global__ void scatter_add_kernel(T* out, const void* index, const T* src, Geometry g, int64_t k) {
+__global__ void scatter_add_kernel(T* out, const void* index, const T* src, DimSplit g, int64_t k) {
   VG_GRID_STRIDE_LOOP(t, g.outer * g.inner) {
     const int64_t i = t % g.inner, o = t / g.inner;
     for (int64_t j = 0; j < k; ++j) {
@@ -93,23 +76,11 @@ void with_index_type(DType dtype, F&& f) {
   }
 }
 
-template <class F>
-void with_word(DType dtype, const char* op, F&& f) {
-  VG_CHECK(!is_quantized(dtype), op, "quantized tensors are not supported on cuda yet");
-  switch (dtype_size(dtype)) {
-    case 1: f(uint8_t{}); return;
-    case 2: f(uint16_t{}); return;
-    case 4: f(uint32_t{}); return;
-    case 8: f(uint64_t{}); return;
-    default: VG_ASSERT(false);
-  }
-}
-
 }  // namespace
 
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   VG_ASSERT(x.is_contiguous() && out.is_contiguous() && index.is_contiguous());
-  const Geometry g = geometry(x.shape(), dim);
+  const DimSplit g = split_at(x.shape(), dim);
   check_indices("index_select", index, g.extent);
   const int64_t k = index.numel();
   if (out.numel() == 0) return;
@@ -126,7 +97,7 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
 
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous() && index.is_contiguous());
-  const Geometry g = geometry(out.shape(), dim);
+  const DimSplit g = split_at(out.shape(), dim);
   check_indices("index_add", index, g.extent);
   if (g.outer * g.inner == 0) return;
   set_device(out.device().index);
@@ -142,7 +113,7 @@ void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& sr
 
 void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   VG_ASSERT(x.is_contiguous() && out.is_contiguous() && index.is_contiguous());
-  Geometry g = geometry(x.shape(), dim);
+  DimSplit g = split_at(x.shape(), dim);
   check_indices("gather", index, g.extent);
   const int64_t k = index.size(dim);
   if (out.numel() == 0) return;
@@ -159,7 +130,7 @@ void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
 
 void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous() && index.is_contiguous());
-  const Geometry g = geometry(out.shape(), dim);
+  const DimSplit g = split_at(out.shape(), dim);
   check_indices("scatter_add", index, g.extent);
   const int64_t k = index.size(dim);
   if (g.outer * g.inner == 0) return;

@@ -19,12 +19,6 @@ Rows rows_of(const Tensor& x) {
   return {n == 0 ? 0 : x.numel() / n, n};
 }
 
-// Stats tensors hold f32 (or the input's own dtype when that is f32).
-float* stats_ptr(const Tensor& t, const char* op) {
-  VG_CHECK(t.dtype() == DType::F32, op, "statistics must be f32 on cuda, got ", t.dtype());
-  return t.data<float>();
-}
-
 unsigned launch_rows(const Rows& r, const char* op) {
   VG_CHECK(r.rows < (int64_t{1} << 31), op, "too many rows (", r.rows, ") for one launch");
   return static_cast<unsigned>(r.rows);
@@ -245,7 +239,7 @@ void layer_norm(const Tensor& x, const Tensor* w, const Tensor* b, double eps, c
     using T = decltype(tag);
     layer_norm_kernel<T><<<launch_rows(r, "layer_norm"), kThreads, 0, stream(x.device())>>>(
         static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), optional_ptr<T>(b), static_cast<float>(eps),
-        static_cast<T*>(y.data_ptr()), stats_ptr(mean, "layer_norm"), stats_ptr(rstd, "layer_norm"), r.n);
+        static_cast<T*>(y.data_ptr()), f32_data(mean, "layer_norm", "the statistics"), f32_data(rstd, "layer_norm", "the statistics"), r.n);
   });
   check_launch("layer_norm");
 }
@@ -256,8 +250,8 @@ void layer_norm_backward(const Tensor& x, const Tensor* w, const Tensor& mean, c
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "layer_norm", [&](auto tag) {
     using T = decltype(tag);
-    const float* mu = stats_ptr(mean, "layer_norm");
-    const float* rs = stats_ptr(rstd, "layer_norm");
+    const float* mu = f32_data(mean, "layer_norm", "the statistics");
+    const float* rs = f32_data(rstd, "layer_norm", "the statistics");
     if (r.rows > 0) {
       layer_norm_backward_kernel<T><<<launch_rows(r, "layer_norm"), kThreads, 0, stream(x.device())>>>(
           static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), mu, rs, static_cast<const T*>(g.data_ptr()),
@@ -276,7 +270,7 @@ void rms_norm(const Tensor& x, const Tensor* w, double eps, const Tensor& y, con
     using T = decltype(tag);
     rms_norm_kernel<T><<<launch_rows(r, "rms_norm"), kThreads, 0, stream(x.device())>>>(
         static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), static_cast<float>(eps), static_cast<T*>(y.data_ptr()),
-        stats_ptr(rstd, "rms_norm"), r.n);
+        f32_data(rstd, "rms_norm", "the statistics"), r.n);
   });
   check_launch("rms_norm");
 }
@@ -287,7 +281,7 @@ void rms_norm_backward(const Tensor& x, const Tensor* w, const Tensor& rstd, con
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm", [&](auto tag) {
     using T = decltype(tag);
-    const float* rs = stats_ptr(rstd, "rms_norm");
+    const float* rs = f32_data(rstd, "rms_norm", "the statistics");
     if (r.rows > 0) {
       rms_norm_backward_kernel<T><<<launch_rows(r, "rms_norm"), kThreads, 0, stream(x.device())>>>(
           static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), rs, static_cast<const T*>(g.data_ptr()),

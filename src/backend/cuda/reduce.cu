@@ -3,30 +3,13 @@
 // NaN wins; sums accumulate in f32 (f32, bf16, f16 inputs).
 #include <cmath>
 
+#include "backend/constant_op.h"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/dim_split.h"
 
 namespace vg::cuda {
 namespace {
-
-struct Geometry {
-  int64_t outer = 1, extent = 1, inner = 1;
-};
-
-Geometry geometry(const Tensor& x, int dim) {
-  VG_ASSERT(x.is_contiguous());
-  Geometry g;
-  for (int d = 0; d < x.rank(); ++d) {
-    if (d < dim) {
-      g.outer *= x.size(d);
-    } else if (d == dim) {
-      g.extent = x.size(d);
-    } else {
-      g.inner *= x.size(d);
-    }
-  }
-  return g;
-}
 
 // A candidate extreme: its value and where it was.
 struct Extreme {
@@ -58,7 +41,7 @@ __device__ Extreme warp_better(Extreme e) {
 
 // One block per output element: its threads stride along the reduced dim.
 template <class T, ReduceOp kOp>
-__global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, Geometry g) {
+__global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
   __shared__ float sums[32];
   __shared__ Extreme extremes[32];
   const int64_t row = blockIdx.x;
@@ -89,7 +72,7 @@ __global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, Geometr
 
 // One thread per output element, for many outputs along a contiguous inner dim (coalesced).
 template <class T, ReduceOp kOp>
-__global__ void reduce_columns_kernel(const T* x, T* out, int64_t* indices, Geometry g) {
+__global__ void reduce_columns_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
   VG_GRID_STRIDE_LOOP(row, g.outer * g.inner) {
     const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
     if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
@@ -108,7 +91,7 @@ __global__ void reduce_columns_kernel(const T* x, T* out, int64_t* indices, Geom
 
 // Two passes per output element (mean, then squared deviations), one block per output.
 template <class T>
-__global__ void variance_kernel(const T* x, T* out, Geometry g, int64_t correction) {
+__global__ void variance_kernel(const T* x, T* out, DimSplit g, int64_t correction) {
   __shared__ float sums[32];
   const int64_t row = blockIdx.x;
   const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
@@ -125,23 +108,14 @@ __global__ void variance_kernel(const T* x, T* out, Geometry g, int64_t correcti
   if (threadIdx.x == 0) store(out + row, denom > 0 ? ss / static_cast<float>(denom) : NAN);
 }
 
-template <class F>
-void with_reduce_op(ReduceOp op, F&& f) {
-  switch (op) {
-    case ReduceOp::Sum: f(std::integral_constant<ReduceOp, ReduceOp::Sum>{}); return;
-    case ReduceOp::Mean: f(std::integral_constant<ReduceOp, ReduceOp::Mean>{}); return;
-    case ReduceOp::Max: f(std::integral_constant<ReduceOp, ReduceOp::Max>{}); return;
-    case ReduceOp::Min: f(std::integral_constant<ReduceOp, ReduceOp::Min>{}); return;
-  }
-}
-
 // Outputs along a long inner dim go one per thread; otherwise one block per output.
-bool by_columns(const Geometry& g) { return g.inner >= 32 && g.outer * g.inner >= 1024; }
+bool by_columns(const DimSplit& g) { return g.inner >= 32 && g.outer * g.inner >= 1024; }
 
 }  // namespace
 
 void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tensor* indices) {
-  const Geometry g = geometry(x, dim);
+  VG_ASSERT(x.is_contiguous());
+  const DimSplit g = split_at(x.shape(), dim);
   const bool extreme = op == ReduceOp::Max || op == ReduceOp::Min;
   VG_CHECK(!extreme || g.extent > 0, "reduce", "max/min over an empty dim");
   const int64_t outputs = g.outer * g.inner;
@@ -167,7 +141,8 @@ void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tens
 }
 
 void variance(const Tensor& x, int dim, int64_t correction, const Tensor& out) {
-  const Geometry g = geometry(x, dim);
+  VG_ASSERT(x.is_contiguous());
+  const DimSplit g = split_at(x.shape(), dim);
   const int64_t outputs = g.outer * g.inner;
   if (outputs == 0) return;
   VG_CHECK(outputs < (int64_t{1} << 31), "var", "too many outputs (", outputs, ") for one launch");
