@@ -44,13 +44,4 @@ void check_rank(const char* op, const Tensor& t, int rank, const char* what) {
   VG_CHECK(t.rank() == rank, op, what, " must have rank ", rank, ", got ", t.describe());
 }
 
-void check_cpu(const char* op, std::initializer_list<const Tensor*> tensors) {
-  for (const Tensor* t : tensors) {
-    if (t->defined() && !t->device().is_cpu()) {
-      throw Error(op, str("not available on ", t->device(), " yet: the CUDA backend does not implement '", op,
-                          "' (move the tensor to the cpu)"));
-    }
-  }
-}
-
 }  // namespace vg::ops

@@ -12,7 +12,5 @@ void check_same_device(const char* op, std::initializer_list<const Tensor*> tens
 void check_same_dtype(const char* op, std::initializer_list<const Tensor*> tensors);
 void check_floating(const char* op, const Tensor& t);
 void check_rank(const char* op, const Tensor& t, int rank, const char* what);
-// Ops not yet ported to the CUDA backend say so instead of failing obscurely.
-void check_cpu(const char* op, std::initializer_list<const Tensor*> tensors);
 
 }  // namespace vg::ops

@@ -3,6 +3,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/conv.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 namespace {
@@ -19,7 +20,6 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& weight, const Tens
   ops::check_floating(op, x);
   ops::check_same_dtype(op, {&x, &weight, &bias});
   ops::check_same_device(op, {&x, &weight, &bias});
-  ops::check_cpu(op, {&x, &weight, &bias});
   if (x.rank() == rank - 1) {  // unbatched, as PyTorch allows
     return conv_nd<N>(op, x.unsqueeze(0), weight, bias, stride, padding, groups).squeeze(0);
   }
@@ -69,7 +69,7 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& weight, const Tens
   Tensor wc = weight.contiguous();
   Tensor bc = bias.defined() ? bias.contiguous() : bias;
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  cpu::conv_forward(xc, wc, bc.defined() ? &bc : nullptr, g, y);
+  VG_CUDA_OR_CPU(y.device(), conv_forward(xc, wc, bc.defined() ? &bc : nullptr, g, y));
 
   if (autograd::needs_grad(xc, wc, bc)) {
     const bool need_x = xc.requires_grad(), need_w = wc.requires_grad();
@@ -80,7 +80,8 @@ Tensor conv_nd(const char* op, const Tensor& x, const Tensor& weight, const Tens
       Tensor gx = need_x ? Tensor::empty(xd.shape(), xd.dtype(), xd.device()) : Tensor();
       Tensor gw = need_w ? Tensor::empty(wd.shape(), wd.dtype(), wd.device()) : Tensor();
       Tensor gb = need_b ? Tensor::empty({wd.size(0)}, wd.dtype(), wd.device()) : Tensor();
-      cpu::conv_backward(xd, wd, gy, g, need_x ? &gx : nullptr, need_w ? &gw : nullptr, need_b ? &gb : nullptr);
+      VG_CUDA_OR_CPU(gy.device(), conv_backward(xd, wd, gy, g, need_x ? &gx : nullptr, need_w ? &gw : nullptr,
+                                                need_b ? &gb : nullptr));
       return Grads{gx, gw, gb};
     });
   }

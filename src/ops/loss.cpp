@@ -3,8 +3,10 @@
 #include "autograd/function.h"
 #include "backend/cpu/cross_entropy.h"
 #include "backend/cpu/indexing.h"
+#include "backend/cuda/cross_entropy.h"
 #include "ops/checks.h"
 #include "ops/creation.h"
+#include "ops/dispatch.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
 
@@ -19,7 +21,6 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
   ops::check_same_device(op, {&hidden, &weight, &labels});
   ops::check_same_dtype(op, {&hidden, &weight});
   ops::check_floating(op, hidden);
-  ops::check_cpu(op, {&hidden});
   ops::check_rank(op, weight, 2, "the weight");
   VG_CHECK(hidden.rank() >= 1 && hidden.size(-1) == weight.size(1), op, "hidden ", hidden.describe(),
            " does not match the weight ", weight.describe(), " ([vocab, hidden])");
@@ -33,7 +34,8 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
   VG_CHECK(vocab > 0, op, "the vocabulary is empty");
   Tensor h = hidden.contiguous().reshape({-1, d});
   Tensor w = weight.contiguous();
-  const std::vector<int64_t> ids = cpu::read_indices(labels.contiguous());
+  // Labels are range-checked (and row scales built) on the host; the kernels get them from here.
+  const std::vector<int64_t> ids = cpu::read_indices(labels.to(Device::cpu()).contiguous());
   int64_t valid = 0;
   for (int64_t id : ids) {
     if (id == options.ignore_index) continue;
@@ -43,8 +45,8 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
   const cpu::CrossEntropyShape shape{options.softcap, options.vocab_chunk, options.ignore_index};
   const int64_t n = h.size(0);
   Tensor loss_rows = Tensor::empty({n}, h.dtype(), h.device());
-  Tensor lse = Tensor::empty({n}, h.dtype(), h.device());
-  cpu::cross_entropy_forward(h, w, ids, shape, loss_rows, lse);
+  Tensor lse = Tensor::empty({n}, accumulation_dtype(h.dtype()), h.device());
+  VG_CUDA_OR_CPU(h.device(), cross_entropy_forward(h, w, ids, shape, loss_rows, lse));
 
   Tensor out;
   const Reduction reduction = options.reduction;
@@ -70,10 +72,11 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
                                                           : gv[0] / denom;
         scale[static_cast<size_t>(i)] = ignored ? 0.0 : base;
       }
-      Tensor row_scale = Tensor::from_vector(scale, {n}).to(hd.dtype());
+      Tensor row_scale = Tensor::from_vector(scale, {n}).to(accumulation_dtype(hd.dtype())).to(hd.device());
       Tensor gh = need_h ? Tensor::empty(hd.shape(), hd.dtype(), hd.device()) : Tensor();
       Tensor gw = need_w ? Tensor::empty(wd.shape(), wd.dtype(), wd.device()) : Tensor();
-      cpu::cross_entropy_backward(hd, wd, ids, shape, lse, row_scale, need_h ? &gh : nullptr, need_w ? &gw : nullptr);
+      VG_CUDA_OR_CPU(hd.device(), cross_entropy_backward(hd, wd, ids, shape, lse, row_scale, need_h ? &gh : nullptr,
+                                                         need_w ? &gw : nullptr));
       return Grads{gh, gw};
     });
   }

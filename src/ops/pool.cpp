@@ -5,6 +5,7 @@
 #include "autograd/function.h"
 #include "backend/cpu/pool.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 namespace {
@@ -15,7 +16,6 @@ using autograd::Grads;
 void check_pool_input(const char* op, const Tensor& x) {
   ops::check_defined(op, {&x});
   ops::check_floating(op, x);
-  ops::check_cpu(op, {&x});
   VG_CHECK(x.rank() == 3 || x.rank() == 4, op, "input must be [B, C, H, W] or [C, H, W], got ", x.describe());
   for (int d = x.rank() - 3; d < x.rank(); ++d) {
     VG_CHECK(x.size(d) >= 1, op, "input ", x.describe(), " has an empty dim ", d);
@@ -29,14 +29,14 @@ Tensor pool_planes(const char* op, const Tensor& x, const cpu::PoolAxis& h, cons
   out_shape[x.rank() - 2] = h.size();
   out_shape[x.rank() - 1] = w.size();
   Tensor y = Tensor::empty(out_shape, x.dtype(), x.device());
-  cpu::avg_pool2d(xc, h, w, y);
+  VG_CUDA_OR_CPU(y.device(), avg_pool2d(xc, h, w, y));
   if (autograd::needs_grad(xc)) {
     const Shape in_shape = x.shape();
     const DType dtype = x.dtype();
     const Device device = x.device();
     autograd::record(op, {xc}, {&y}, [=](const Grads& grads) {
       Tensor gx = Tensor::empty(in_shape, dtype, device);
-      cpu::avg_pool2d_backward(grads[0].contiguous(), h, w, gx);
+      VG_CUDA_OR_CPU(device, avg_pool2d_backward(grads[0].contiguous(), h, w, gx));
       return Grads{gx};
     });
   }

@@ -3,7 +3,9 @@
 #include "autograd/function.h"
 #include "backend/cpu/causal_conv1d.h"
 #include "backend/cpu/selective_scan.h"
+#include "backend/cuda/scan_kernels.h"
 #include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace vg {
 namespace {
@@ -47,7 +49,6 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
   ops::check_floating(kScan, u);
   ops::check_same_dtype(kScan, {&u, &delta, &A, &B, &C, &D_skip, &z, &delta_bias});
   ops::check_same_device(kScan, {&u, &delta, &A, &B, &C, &D_skip, &z, &delta_bias});
-  ops::check_cpu(kScan, {&u, &delta, &A, &B, &C, &D_skip, &z, &delta_bias});
   ops::check_rank(kScan, u, 3, "u [B, D, L]");
   VG_CHECK(delta.shape() == u.shape(), kScan, "delta ", delta.describe(), " must have the shape of u ", u.describe());
   VG_CHECK(A.rank() == 2 && A.size(0) == u.size(1), kScan, "A must be [D, N] with D = ", u.size(1), " (from u ",
@@ -65,7 +66,7 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
                      Cg.contiguous(), contiguous_opt(D_skip), contiguous_opt(z), contiguous_opt(delta_bias),
                      delta_softplus};
   Tensor out = Tensor::empty(u.shape(), u.dtype(), u.device());
-  cpu::selective_scan(args, out);
+  VG_CUDA_OR_CPU(out.device(), selective_scan(args, out));
 
   if (autograd::needs_grad(args.u, args.delta, args.A, args.B, args.C, args.D_skip, args.z, args.delta_bias)) {
     const bool need[8] = {wants_grad(args.u), wants_grad(args.delta),  wants_grad(args.A), wants_grad(args.B),
@@ -81,7 +82,7 @@ Tensor selective_scan(const Tensor& u, const Tensor& delta, const Tensor& A, con
                                         grad_buffer(s.A, need[2]), grad_buffer(s.B, need[3]),
                                         grad_buffer(s.C, need[4]), grad_buffer(s.D_skip, need[5]),
                                         grad_buffer(s.z, need[6]), grad_buffer(s.delta_bias, need[7])};
-                       cpu::selective_scan_backward(s, g[0].contiguous(), d);
+                       VG_CUDA_OR_CPU(s.u.device(), selective_scan_backward(s, g[0].contiguous(), d));
                        return Grads{d.du, d.ddelta, d.dA, d.dB, d.dC, d.dD, d.dz, d.ddelta_bias};
                      });
   }
@@ -93,7 +94,6 @@ Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, 
   ops::check_floating(kConv, x);
   ops::check_same_dtype(kConv, {&x, &weight, &bias});
   ops::check_same_device(kConv, {&x, &weight, &bias});
-  ops::check_cpu(kConv, {&x, &weight, &bias});
   ops::check_rank(kConv, x, 3, "x [B, D, L]");
   VG_CHECK(weight.rank() == 2 && weight.size(0) == x.size(1) && weight.size(1) >= 1, kConv,
            "weight must be [D, W] with D = ", x.size(1), " (from x ", x.describe(), ") and W >= 1, got ",
@@ -102,15 +102,16 @@ Tensor causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor& bias, 
 
   Tensor xc = x.contiguous(), wc = weight.contiguous(), bc = contiguous_opt(bias);
   Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-  cpu::causal_conv1d(xc, wc, bc.defined() ? &bc : nullptr, silu, out);
+  VG_CUDA_OR_CPU(out.device(), causal_conv1d(xc, wc, bc.defined() ? &bc : nullptr, silu, out));
 
   if (autograd::needs_grad(xc, wc, bc)) {
     const bool need_x = wants_grad(xc), need_w = wants_grad(wc), need_b = wants_grad(bc);
     Tensor xd = xc.detach(), wd = wc.detach(), bd = detach_opt(bc);
     autograd::record(kConv, {xc, wc, bc}, {&out}, [=](const Grads& g) {
       Tensor dx = grad_buffer(xd, need_x), dw = grad_buffer(wd, need_w), db = grad_buffer(bd, need_b);
-      cpu::causal_conv1d_backward(xd, wd, bd.defined() ? &bd : nullptr, silu, g[0].contiguous(), need_x ? &dx : nullptr,
-                                  need_w ? &dw : nullptr, need_b ? &db : nullptr);
+      VG_CUDA_OR_CPU(xd.device(),
+                     causal_conv1d_backward(xd, wd, bd.defined() ? &bd : nullptr, silu, g[0].contiguous(),
+                                            need_x ? &dx : nullptr, need_w ? &dw : nullptr, need_b ? &db : nullptr));
       return Grads{dx, dw, db};
     });
   }

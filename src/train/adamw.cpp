@@ -5,8 +5,9 @@
 #include <set>
 
 #include "autograd/grad_mode.h"
-#include "core/thread_pool.h"
+#include "backend/cpu/adamw.h"
 #include "io/safetensors.h"
+#include "ops/dispatch.h"
 #include "ops/ops.h"
 
 namespace vg::train {
@@ -16,66 +17,6 @@ constexpr const char* kComponent = "train";
 constexpr const char* kStepSuffix = ".step";
 constexpr const char* kExpAvgSuffix = ".exp_avg";
 constexpr const char* kExpAvgSqSuffix = ".exp_avg_sq";
-
-// The per-step scalars of one parameter, each rounded to the parameter's dtype exactly where
-// torch turns the Python float into a tensor scalar.
-template <class T>
-struct StepScalars {
-  bool decay = false;
-  T decay_factor;      // 1 - lr * weight_decay
-  T lerp_weight;       // 1 - beta1
-  T beta2;             // exp_avg_sq.mul_(beta2)
-  T one_minus_beta2;   // addcmul_'s value
-  T bias_correction2_sqrt;
-  T eps;
-  T neg_step_size;     // addcdiv_'s value: -(lr / (1 - beta1^step))
-};
-
-template <class T>
-StepScalars<T> step_scalars(const ParamGroup& g, int64_t step) {
-  // The same double arithmetic as torch/optim/adam.py's _single_tensor_adam.
-  const double bias_correction1 = 1.0 - std::pow(g.beta1, static_cast<double>(step));
-  const double bias_correction2 = 1.0 - std::pow(g.beta2, static_cast<double>(step));
-  const double step_size = g.lr / bias_correction1;
-  StepScalars<T> s;
-  s.decay = g.weight_decay != 0.0;
-  s.decay_factor = static_cast<T>(1.0 - g.lr * g.weight_decay);
-  s.lerp_weight = static_cast<T>(1.0 - g.beta1);
-  s.beta2 = static_cast<T>(g.beta2);
-  s.one_minus_beta2 = static_cast<T>(1.0 - g.beta2);
-  s.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-  s.eps = static_cast<T>(g.eps);
-  s.neg_step_size = static_cast<T>(-step_size);
-  return s;
-}
-
-// torch's lerp (ATen/native/Lerp.h): the vectorised CPU kernel computes both branches with a
-// fused multiply-add, and so does its scalar tail as PyTorch is compiled.
-template <class T>
-T torch_lerp(T self, T end, T weight) {
-  return std::abs(weight) < T(0.5) ? std::fma(weight, end - self, self) : std::fma(weight - T(1), end - self, end);
-}
-
-// One parameter's update. The build uses ISO C++ (no -ffp-contract=fast), so every expression
-// below rounds after each operation unless it says std::fma: torch's lerp and addcmul kernels
-// are compiled with contraction, and matching them bit for bit needs the same fused steps
-// (checked against torch 2.11 on an AVX-512 CPU, tests/train/adamw_test.cpp).
-template <class T>
-void update(T* p, const T* g, T* m, T* v, int64_t n, const StepScalars<T>& s) {
-  parallel_for(n, 1 << 14, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) {
-      T param = p[i];
-      if (s.decay) param = param * s.decay_factor;  // param.mul_(1 - lr * weight_decay)
-      const T grad = g[i];
-      m[i] = torch_lerp(m[i], grad, s.lerp_weight);  // exp_avg.lerp_(grad, 1 - beta1)
-      T sq = v[i] * s.beta2;                          // exp_avg_sq.mul_(beta2)
-      sq = std::fma(s.one_minus_beta2 * grad, grad, sq);  //   .addcmul_(grad, grad, value=1 - beta2)
-      v[i] = sq;
-      const T denom = std::sqrt(sq) / s.bias_correction2_sqrt + s.eps;  // (sqrt(v) / bc2_sqrt).add_(eps)
-      p[i] = param + s.neg_step_size * m[i] / denom;                    // param.addcdiv_(m, denom, -step_size)
-    }
-  });
-}
 
 void check_group(const ParamGroup& g, size_t index) {
   const std::string which = str("parameter group ", index, g.label.empty() ? "" : " (" + g.label + ")");
@@ -104,8 +45,6 @@ AdamW::AdamW(std::vector<ParamGroup> groups) : groups_(std::move(groups)) {
                "' is a tensor already given under another name");
       VG_CHECK(p.tensor.dtype() == DType::F32 || p.tensor.dtype() == DType::F64, kComponent, "parameter '", p.name,
                "' is ", p.tensor.describe(), "; AdamW keeps f32 or f64 parameters (master copies)");
-      VG_CHECK(p.tensor.device().is_cpu(), kComponent, "parameter '", p.name, "' is ", p.tensor.describe(),
-               "; this AdamW updates CPU tensors");
       VG_CHECK(p.tensor.is_contiguous(), kComponent, "parameter '", p.name, "' is not contiguous");
       VG_CHECK(p.tensor.is_leaf() && p.tensor.requires_grad(), kComponent, "parameter '", p.name,
                "' must be a leaf that requires grad");
@@ -133,21 +72,17 @@ void AdamW::step() {
       if (!grad.defined()) continue;
       VG_CHECK(grad.shape() == p.tensor.shape() && grad.dtype() == p.tensor.dtype(), kComponent, "gradient of '",
                p.name, "' is ", grad.describe(), " for a parameter ", p.tensor.describe());
-      grad = grad.to(Device::cpu()).contiguous();
+      VG_CHECK(grad.device() == p.tensor.device(), kComponent, "gradient of '", p.name, "' is on ", grad.device(),
+               ", its parameter on ", p.tensor.device());
+      grad = grad.contiguous();
       State& s = state_[p.name];
       if (!s.exp_avg.defined()) {
-        s.exp_avg = zeros(p.tensor.shape(), p.tensor.dtype());
-        s.exp_avg_sq = zeros(p.tensor.shape(), p.tensor.dtype());
+        s.exp_avg = zeros(p.tensor.shape(), p.tensor.dtype(), p.tensor.device());
+        s.exp_avg_sq = zeros(p.tensor.shape(), p.tensor.dtype(), p.tensor.device());
       }
       s.step += 1;
-      const int64_t n = p.tensor.numel();
-      if (p.tensor.dtype() == DType::F32) {
-        update(p.tensor.data<float>(), grad.data<float>(), s.exp_avg.data<float>(), s.exp_avg_sq.data<float>(), n,
-               step_scalars<float>(g, s.step));
-      } else {
-        update(p.tensor.data<double>(), grad.data<double>(), s.exp_avg.data<double>(),
-               s.exp_avg_sq.data<double>(), n, step_scalars<double>(g, s.step));
-      }
+      const cpu::AdamWScalars scalars = cpu::adamw_scalars(g.lr, g.weight_decay, g.beta1, g.beta2, g.eps, s.step);
+      VG_CUDA_OR_CPU(p.tensor.device(), adamw_update(p.tensor, grad, s.exp_avg, s.exp_avg_sq, scalars));
     }
   }
 }
@@ -227,8 +162,9 @@ void AdamW::load_state_dict(const std::map<std::string, Tensor>& state) {
     }
     State s;
     s.step = static_cast<int64_t>(step);
-    s.exp_avg = p.exp_avg.to(Device::cpu()).contiguous().clone();
-    s.exp_avg_sq = p.exp_avg_sq.to(Device::cpu()).contiguous().clone();
+    // The state lives with its parameter (a CPU file's tensors go to the GPU of a GPU run).
+    s.exp_avg = p.exp_avg.to(param.device()).contiguous().clone();
+    s.exp_avg_sq = p.exp_avg_sq.to(param.device()).contiguous().clone();
     loaded[name] = std::move(s);
   }
   state_ = std::move(loaded);

@@ -9,7 +9,8 @@
 // rounds them, so f32 results equal torch's to the last bit or within an ulp (docs/training.md).
 // Parameter groups carry their own lr, weight decay, betas and eps. The state (step, exp_avg,
 // exp_avg_sq per parameter) is saved to and restored from safetensors under names derived from
-// the parameter names, so a resumed run continues bit for bit.
+// the parameter names, so a resumed run continues bit for bit. On a GPU the state lives beside
+// its parameter and the kernel (backend/cuda/adamw.cu) gives the CPU's bits.
 #pragma once
 
 #include <map>
@@ -24,7 +25,7 @@ namespace vg::train {
 // optimizer group (param_groups.h) and names its optimizer state.
 struct NamedParameter {
   std::string name;
-  Tensor tensor;  // a leaf that requires grad: f32 or f64, on the CPU
+  Tensor tensor;  // a leaf that requires grad: f32 or f64 on the CPU, f32 on a GPU
 };
 
 struct ParamGroup {
@@ -40,7 +41,7 @@ struct ParamGroup {
 class AdamW {
  public:
   // Throws "[train] ..." for an empty or duplicate parameter name, a parameter that is not a
-  // floating CPU leaf requiring grad, a tensor listed twice, or hyperparameters torch rejects.
+  // floating leaf requiring grad, a tensor listed twice, or hyperparameters torch rejects.
   explicit AdamW(std::vector<ParamGroup> groups);
 
   const std::vector<ParamGroup>& groups() const { return groups_; }
@@ -49,7 +50,7 @@ class AdamW {
   double lr(size_t group) const;
 
   // One update of every parameter whose gradient is defined; the others keep their state, as in
-  // torch. Gradients must match their parameter's shape and dtype.
+  // torch. Gradients must match their parameter's shape, dtype and device.
   void step();
   // Drops every gradient (torch's zero_grad(set_to_none=True)).
   void zero_grad();

@@ -2,11 +2,16 @@
 // stride ld is, to it, the column-major [cols, rows] matrix with leading dimension ld. So the
 // row-major out = a @ b is computed as the column-major out^T = b^T a^T, with no copies for
 // either layout of a and b. bf16 and f16 multiply with f32 accumulation; f32 stays exact f32
-// (no TF32), so results match the CPU within f32 rounding.
+// (no TF32), so results match the CPU within f32 rounding. gemm() is the raw BLAS-style entry
+// for kernels that multiply pieces of their buffers (the chunked loss): f32 output from bf16/f16
+// operands, and alpha/beta for accumulating into C.
 #include <cublasLt.h>
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
+#include <optional>
+#include <utility>
 
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/runtime.h"
@@ -36,16 +41,19 @@ struct Operand {
   int64_t rows = 0, cols = 0, ld = 0, batch_stride = 0;
 };
 
-// C[m, n] (column-major, ldc) = op(A)[m, k] op(B)[k, n] (+ bias[m] on every column), `batch`
-// times, each operand (C too, by c_stride) stepping by its own batch stride.
+// C[m, n] (column-major, ldc) = alpha op(A)[m, k] op(B)[k, n] (+ bias[m] on every column)
+// + beta C, `batch` times, each operand (C too, by c_stride) stepping by its own batch stride.
+// A and B are of dtype; C of c_dtype when set (f32 keeps a bf16/f16 product in f32), else dtype.
 struct Product {
   DType dtype = DType::F32;
+  std::optional<DType> c_dtype;
   int64_t m = 0, n = 0, k = 0;
   Operand a, b;
   void* c = nullptr;
   int64_t ldc = 0, c_stride = 0;
   int64_t batch = 1;
   const void* bias = nullptr;
+  float alpha = 1.0f, beta = 0.0f;
 };
 
 // RAII owners of the cuBLASLt descriptors of one call.
@@ -78,9 +86,20 @@ cublasLtMatrixLayout_t make_layout(cudaDataType_t type, int64_t rows, int64_t co
   return layout;
 }
 
+// The largest power of two (up to cuBLASLt's default assumption, 256) dividing the address: a
+// pointer into the middle of a buffer may be less aligned than an allocation, and cuBLASLt must
+// then pick an algorithm that copes.
+uint32_t alignment_of(const void* p) {
+  const auto address = reinterpret_cast<uintptr_t>(p);
+  uint32_t alignment = 256;
+  while (alignment > 1 && address % alignment != 0) alignment /= 2;
+  return alignment;
+}
+
 void run(const Product& p, Device device) {
   VG_CHECK(p.batch < (int64_t{1} << 31), "matmul", "batch of ", p.batch, " matrices is too large for one call");
   const cudaDataType_t type = blas_type(p.dtype);
+  const cudaDataType_t c_type = blas_type(p.c_dtype.value_or(p.dtype));
   Descriptors d;
   check_blas(cublasLtMatmulDescCreate(&d.op, CUBLAS_COMPUTE_32F, CUDA_R_32F), "cublasLtMatmulDescCreate");
   const cublasOperation_t ta = p.a.transposed ? CUBLAS_OP_T : CUBLAS_OP_N;
@@ -96,7 +115,7 @@ void run(const Product& p, Device device) {
   }
   d.a = make_layout(type, p.a.rows, p.a.cols, p.a.ld, p.batch, p.a.batch_stride);
   d.b = make_layout(type, p.b.rows, p.b.cols, p.b.ld, p.batch, p.b.batch_stride);
-  d.c = make_layout(type, p.m, p.n, p.ldc, p.batch, p.c_stride);
+  d.c = make_layout(c_type, p.m, p.n, p.ldc, p.batch, p.c_stride);
 
   size_t workspace_bytes = 0;
   void* workspace = blaslt_workspace(device.index, &workspace_bytes);
@@ -104,6 +123,17 @@ void run(const Product& p, Device device) {
   check_blas(cublasLtMatmulPreferenceSetAttribute(d.preference, CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                   &workspace_bytes, sizeof workspace_bytes),
              "setting the workspace size");
+  const std::array<std::pair<cublasLtMatmulPreferenceAttributes_t, const void*>, 4> alignments = {{
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, p.a.data},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES, p.b.data},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, p.c},
+      {CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES, p.c},
+  }};
+  for (const auto& [attribute, pointer] : alignments) {
+    const uint32_t bytes = alignment_of(pointer);
+    check_blas(cublasLtMatmulPreferenceSetAttribute(d.preference, attribute, &bytes, sizeof bytes),
+               "setting an operand's alignment");
+  }
   auto handle = static_cast<cublasLtHandle_t>(blaslt_handle(device.index));
   cublasLtMatmulHeuristicResult_t result{};
   int found = 0;
@@ -111,8 +141,7 @@ void run(const Product& p, Device device) {
              "cublasLtMatmulAlgoGetHeuristic");
   VG_CHECK(found > 0, "matmul", "cuBLASLt has no algorithm for ", p.dtype, " [", p.m, "x", p.k, "] @ [", p.k, "x",
            p.n, "] (batch ", p.batch, ")");
-  const float alpha = 1.0f, beta = 0.0f;
-  check_blas(cublasLtMatmul(handle, d.op, &alpha, p.a.data, d.a, p.b.data, d.b, &beta, p.c, d.c, p.c, d.c,
+  check_blas(cublasLtMatmul(handle, d.op, &p.alpha, p.a.data, d.a, p.b.data, d.b, &p.beta, p.c, d.c, p.c, d.c,
                             &result.algo, workspace, workspace_bytes, stream(device)),
              "cublasLtMatmul");
 }
@@ -224,6 +253,40 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& 
   p.ldc = features;
   p.bias = bias != nullptr ? bias->data_ptr() : nullptr;
   run(p, out.device());
+}
+
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const void* a, int64_t lda,
+          const void* b, int64_t ldb, float beta, void* c, int64_t ldc, DType ab_dtype, DType c_dtype, Device device) {
+  VG_CHECK(c_dtype == ab_dtype || c_dtype == DType::F32, "gemm", "a ", ab_dtype, " product cannot be written as ",
+           c_dtype, " (use ", ab_dtype, " or f32)");
+  if (m == 0 || n == 0) return;
+  set_device(device.index);
+  if (k == 0) {  // C = beta C; cuBLASLt wants k > 0
+    VG_CHECK(beta == 0.0f || beta == 1.0f, "gemm", "an empty product with beta ", beta, " is not supported");
+    if (beta == 0.0f) {
+      const size_t esize = dtype_size(c_dtype);
+      check(cudaMemset2DAsync(c, static_cast<size_t>(ldc) * esize, 0, static_cast<size_t>(n) * esize,
+                              static_cast<size_t>(m), stream(device)),
+            "cudaMemset2DAsync");
+    }
+    return;
+  }
+  // Row-major C[m, n] is the column-major C^T[n, m] = op(B)^T op(A)^T. A row-major [r, c] operand
+  // with row stride ld is the column-major [c, r] one: B (op(B) = [k, n]) is stored [k, n], or
+  // [n, k] when transposed; A (op(A) = [m, k]) is stored [m, k], or [k, m] when transposed.
+  Product p;
+  p.dtype = ab_dtype;
+  p.c_dtype = c_dtype;
+  p.m = n;
+  p.n = m;
+  p.k = k;
+  p.a = trans_b ? Operand{b, true, k, n, ldb, 0} : Operand{b, false, n, k, ldb, 0};
+  p.b = trans_a ? Operand{a, true, m, k, lda, 0} : Operand{a, false, k, m, lda, 0};
+  p.c = c;
+  p.ldc = ldc;
+  p.alpha = alpha;
+  p.beta = beta;
+  run(p, device);
 }
 
 }  // namespace vg::cuda

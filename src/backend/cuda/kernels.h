@@ -5,7 +5,11 @@
 // Plain C++: this header is included by every build, the definitions only by CUDA builds.
 #pragma once
 
+#include "backend/cpu/adamw.h"
 #include "backend/cpu/attention.h"
+#include "backend/cpu/conv.h"
+#include "backend/cpu/pool.h"
+#include "backend/cpu/topk.h"
 #include "backend/kinds.h"
 #include "core/tensor.h"
 
@@ -40,6 +44,12 @@ void variance(const Tensor& x, int dim, int64_t correction, const Tensor& out);
 void matmul(const Tensor& a, const Tensor& b, const Tensor& out);
 // out[M, N] = x[M, K] @ w[N, K]^T (+ bias[N]); x and w contiguous, out contiguous.
 void linear(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out);
+// Row-major C[m, n] = alpha * op(A)[m, k] @ op(B)[k, n] + beta * C, op(X) = X^T when trans_x, as
+// cpu::gemm, on device pointers with row strides lda, ldb, ldc (elements): for kernels that
+// multiply pieces of their buffers. A and B are ab_dtype; C is ab_dtype, or f32 to keep a
+// bf16/f16 product (accumulated in f32) in f32. beta = 1 accumulates into C.
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const void* a, int64_t lda,
+          const void* b, int64_t ldb, float beta, void* c, int64_t ldc, DType ab_dtype, DType c_dtype, Device device);
 
 // ---- normalisation over the last dim (norm.cu); statistics are f32 ----
 void softmax(const Tensor& x, const Tensor& out, bool log);
@@ -61,5 +71,21 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
                         const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse, const Tensor& dout,
                         const Tensor* dq, const Tensor* dk, const Tensor* dv);
+
+// ---- convolutions (conv.cu): im2col + cuBLASLt, the CPU's geometry and contiguous layouts ----
+void conv_forward(const Tensor& x, const Tensor& w, const Tensor* bias, const cpu::ConvGeometry& g, const Tensor& y);
+void conv_backward(const Tensor& x, const Tensor& w, const Tensor& gy, const cpu::ConvGeometry& g, const Tensor* gx,
+                   const Tensor* gw, const Tensor* gb);
+
+// ---- average pooling over [N, H, W] planes (pool.cu) ----
+void avg_pool2d(const Tensor& x, const cpu::PoolAxis& h, const cpu::PoolAxis& w, const Tensor& y);
+void avg_pool2d_backward(const Tensor& gy, const cpu::PoolAxis& h, const cpu::PoolAxis& w, const Tensor& gx);
+
+// ---- row-wise top-k (topk.cu); values [rows, k], indices i64 [rows, k] ----
+void topk_rows(const Tensor& x, int64_t k, bool largest, const Tensor& values, const Tensor& indices);
+
+// ---- optimizer (adamw.cu): one AdamW update of an f32 parameter, the CPU's bits ----
+void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
+                  const cpu::AdamWScalars& scalars);
 
 }  // namespace vg::cuda

@@ -28,7 +28,7 @@ Model Model::from_source(const Config& config, const models::WeightSource& sourc
   config.validate();
   Model m;
   m.config_ = config;
-  m.weights_ = load_weights(source, config, options.dtype);
+  m.weights_ = load_weights(source, config, options.dtype, options.device);
   return m;
 }
 
@@ -42,8 +42,8 @@ Tensor Model::embed(const Tensor& pixels) const {
            "x", S, "; resize and crop first), got ", pixels.describe());
   VG_CHECK(is_floating(pixels.dtype()), kComponent, "pixel values must be floating (normalised), got ", pixels.dtype());
   const int64_t B = pixels.size(0);
-  // transformers casts the pixels to the patch embedding's dtype.
-  const Tensor x = pixels.dtype() == dtype() ? pixels : pixels.to(dtype());               // [B, C, S, S]
+  // transformers casts the pixels to the patch embedding's dtype; they move to the tower's device.
+  const Tensor x = pixels.to(device()).to(dtype());                                       // [B, C, S, S]
   Tensor patches = conv2d(x, w.patch_embedding, Tensor(), {c.patch_size, c.patch_size});  // [B, D, S/P, S/P]
   patches = patches.reshape({B, D, N}).transpose(1, 2);                 // [B, N, D], row-major patches
   Tensor cls = w.class_embedding.reshape({1, 1, D}).expand({B, 1, D});  // [B, 1, D]

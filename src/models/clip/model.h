@@ -17,7 +17,8 @@
 namespace vg::clip {
 
 struct LoadOptions {
-  DType dtype = DType::F32;  // compute dtype of the weights
+  DType dtype = DType::F32;       // compute dtype of the weights
+  Device device = Device::cpu();  // where the weights live and the tower computes
 };
 
 class Model {
@@ -30,6 +31,7 @@ class Model {
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
   DType dtype() const { return weights_.patch_embedding.dtype(); }
+  Device device() const { return weights_.patch_embedding.device(); }
 
   // Adapters used by every linear layer from now on (nullptr: none), keyed by the weight's
   // checkpoint name (with the checkpoint's prefix, see Weights::prefix). Not owned.

@@ -47,8 +47,8 @@ std::string detect_prefix(const models::WeightSource& source) {
                           "' nor '", kPatchEmbedding, "' is in it (is this the right checkpoint for the model?)"));
 }
 
-Weights load_weights(const models::WeightSource& source, const Config& c, DType compute_dtype) {
-  WeightLoader w(source, "clip", compute_dtype);
+Weights load_weights(const models::WeightSource& source, const Config& c, DType compute_dtype, Device device) {
+  WeightLoader w(source, "clip", compute_dtype, device);
   const int64_t D = c.hidden_size, P = c.patch_size;
   Weights out;
   out.prefix = detect_prefix(source);

@@ -38,8 +38,9 @@ struct Weights {
 // "vision_model." or "", whichever holds the patch embedding; throws when neither does.
 std::string detect_prefix(const models::WeightSource& source);
 
-// Every tensor of the tower, shape-checked, converted to compute_dtype.
-Weights load_weights(const models::WeightSource& source, const Config& config, DType compute_dtype);
+// Every tensor of the tower, shape-checked, converted to compute_dtype, on `device`.
+Weights load_weights(const models::WeightSource& source, const Config& config, DType compute_dtype,
+                     Device device = Device::cpu());
 
 // Parameters of the tower as CLIPVisionModel has them (post_layernorm included).
 int64_t count_parameters(const Config& config);

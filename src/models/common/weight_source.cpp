@@ -16,7 +16,7 @@ Shape WeightLoader::shape_of(const std::string& name) const {
   return source_.shape(name);
 }
 
-Tensor WeightLoader::load(const std::string& name, const Shape& expected, bool keep_dtype) {
+Tensor WeightLoader::load(const std::string& name, const Shape& expected, bool host_table) {
   const Shape actual = shape_of(name);
   VG_CHECK(actual == expected, component_, "tensor '", name, "' in ", source_.describe(), " has shape ", actual,
            ", expected ", expected);
@@ -25,7 +25,7 @@ Tensor WeightLoader::load(const std::string& name, const Shape& expected, bool k
   Tensor t = source_.get(name);
   VG_CHECK(is_floating(t.dtype()), component_, "tensor '", name, "' in ", source_.describe(), " has dtype ", t.dtype(),
            "; a floating dtype is needed");
-  if (!keep_dtype && t.dtype() != dtype_) t = t.to(dtype_);
+  if (!host_table) t = t.to(dtype_).to(device_);
   t.set_name(name);
   return t;
 }

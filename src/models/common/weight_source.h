@@ -53,15 +53,19 @@ class MapSource final : public WeightSource {
 // records which names were used (so unexpected extra tensors can be reported).
 class WeightLoader {
  public:
-  WeightLoader(const WeightSource& source, std::string component, DType compute_dtype)
-      : source_(source), component_(std::move(component)), dtype_(compute_dtype) {}
+  WeightLoader(const WeightSource& source, std::string component, DType compute_dtype,
+               Device device = Device::cpu())
+      : source_(source), component_(std::move(component)), dtype_(compute_dtype), device_(device) {}
 
-  // The tensor `name` with shape `expected`, as compute dtype (or kept as stored when keep_dtype).
-  Tensor load(const std::string& name, const Shape& expected, bool keep_dtype = false);
+  // The tensor `name` with shape `expected`, in the compute dtype on the compute device; or, with
+  // host_table, as stored and on the host (a large table read a few rows at a time, such as
+  // Gemma 3n's per-layer embeddings, which would take gigabytes of GPU memory).
+  Tensor load(const std::string& name, const Shape& expected, bool host_table = false);
   bool contains(const std::string& name) const { return source_.contains(name); }
   Shape shape_of(const std::string& name) const;  // throws naming the tensor when absent
   const WeightSource& source() const { return source_; }
   DType compute_dtype() const { return dtype_; }
+  Device device() const { return device_; }
   // Names the source holds that no load() asked for.
   std::vector<std::string> unused_names() const;
 
@@ -69,6 +73,7 @@ class WeightLoader {
   const WeightSource& source_;
   std::string component_;
   DType dtype_;
+  Device device_;
   std::map<std::string, bool> used_;
 };
 

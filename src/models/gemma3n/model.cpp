@@ -11,12 +11,9 @@ namespace {
 
 // The per-layer table covers the first vocab_size_per_layer_input ids (262,144 of Gemma's
 // 262,400): like transformers' Gemma3nModel, ids outside it (the audio/vision soft tokens, or a
-// generated one) look up row 0.
+// generated one) look up row 0. The table lives on the host, so the ids come back as i64 there.
 Tensor per_layer_vocabulary_ids(const Tensor& ids, int64_t table_rows) {
-  const Tensor as_i64 = ids.contiguous().to(DType::I64);
-  const int64_t* in = as_i64.data<int64_t>();
-  if (std::all_of(in, in + as_i64.numel(), [&](int64_t id) { return id >= 0 && id < table_rows; })) return ids;
-  Tensor out = as_i64.clone();
+  Tensor out = ids.to(Device::cpu()).contiguous().to(DType::I64).clone();
   int64_t* p = out.data<int64_t>();
   for (int64_t i = 0; i < out.numel(); ++i) {
     if (p[i] < 0 || p[i] >= table_rows) p[i] = 0;
@@ -56,20 +53,20 @@ Model Model::from_source(const Config& checkpoint_config, const models::WeightSo
   SlicedConfig sliced = apply_slice(checkpoint_config, options.slice);
   Model m;
   m.config_ = sliced.config;
-  m.weights_ = load_weights(source, checkpoint_config, sliced, options.dtype);
+  m.weights_ = load_weights(source, checkpoint_config, sliced, options.dtype, options.device);
   return m;
 }
 
 Tensor Model::embed(const Tensor& ids) const {
   // [B, T] -> [B, T, D], scaled by sqrt(D) (transformers' Gemma3nTextScaledWordEmbedding)
-  return mul(embedding(weights_.embed_tokens, ids), std::sqrt(static_cast<double>(config_.hidden_size)));
+  return mul(embedding(weights_.embed_tokens, ids.to(device())), std::sqrt(static_cast<double>(config_.hidden_size)));
 }
 
 Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   const Config& c = config_;
   const Weights& w = weights_;
   VG_CHECK(args.ids.defined() || args.embeds.defined(), "gemma3n", "forward needs ids or embeds");
-  Tensor x0 = args.embeds.defined() ? args.embeds : embed(args.ids);  // [B, T, D]
+  Tensor x0 = args.embeds.defined() ? args.embeds.to(device()) : embed(args.ids);  // [B, T, D]
   VG_CHECK(x0.rank() == 3 && x0.size(2) == c.hidden_size, "gemma3n", "embeddings must be [B, T, ", c.hidden_size,
            "], got ", x0.describe());
   VG_CHECK(x0.dtype() == dtype(), "gemma3n", "embeddings are ", x0.dtype(), " but the model computes in ", dtype());
@@ -91,8 +88,11 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   const Tensor& ple_ids = args.ple_ids.defined() ? args.ple_ids : (args.embeds.defined() ? Tensor() : args.ids);
   if (ple_ids.defined()) {
     const int64_t stored_layers = w.embed_tokens_per_layer.size(1) / P;
-    Tensor token_part = embedding(w.embed_tokens_per_layer, per_layer_vocabulary_ids(ple_ids, c.vocab_size_per_layer_input))
-                            .to(dtype());  // [B, T, L_stored * P]
+    // Gathered on the host, then moved as stored (bf16 in the released checkpoints): [B, T, L_stored * P]
+    Tensor token_part =
+        embedding(w.embed_tokens_per_layer, per_layer_vocabulary_ids(ple_ids, c.vocab_size_per_layer_input))
+            .to(device())
+            .to(dtype());
     token_part = mul(token_part.reshape({B, T, stored_layers, P}), std::sqrt(static_cast<double>(P)));
     if (w.ple_kept_layers.defined()) token_part = index_select(token_part, 2, w.ple_kept_layers);
     ple = mul(add(ple, token_part), 1.0 / std::sqrt(2.0));
@@ -102,10 +102,13 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   Tensor positions = args.positions;
   if (!positions.defined())
     positions = add(arange(T, DType::F64), static_cast<double>(start)).to(DType::I64).expand({B, T});
+  positions = positions.to(device());
   VG_CHECK(positions.shape() == Shape({B, T}), "gemma3n", "positions ", positions.describe(), " must be [", B, ", ", T,
            "]");
   const RopeTables rope_full = rope_for(positions, c.head_dim, c.rope_theta_full, dtype());
   const RopeTables rope_sliding = rope_for(positions, c.head_dim, c.rope_theta_sliding, dtype());
+
+  const Tensor valid_tokens = args.valid.defined() ? args.valid.to(device()) : Tensor();
 
   // AltUp streams: x0 and its projections scaled to x0's magnitude. N x [B, T, D]
   const Tensor target = rms_magnitude(x0);
@@ -118,7 +121,7 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   for (int64_t l = 0; l < L; ++l) {
     AttentionInputs attn;
     attn.rope = c.layer_types[static_cast<size_t>(l)] == LayerKind::Sliding ? rope_sliding : rope_full;
-    attn.valid = args.valid;
+    attn.valid = valid_tokens;
     attn.cache = cache;
     const Tensor ple_l = ple.select(2, l);  // [B, T, P]
     const int64_t source = c.kv_source(l);
@@ -156,7 +159,7 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
     std::vector<Tensor> out = autograd::checkpoint(block, inputs);
     if (!consumer) {
       // The valid mask is not differentiable: recompute which keys this producer saw.
-      shared[static_cast<size_t>(l)] = {out[n], out[n + 1], args.valid};
+      shared[static_cast<size_t>(l)] = {out[n], out[n + 1], valid_tokens};
       out.resize(n);
     }
     streams = out;
@@ -190,7 +193,7 @@ Tensor Model::loss(const Tensor& hidden, const Tensor& labels, Reduction reducti
   CrossEntropyOptions options;
   options.softcap = config_.final_logit_softcapping;
   options.reduction = reduction;
-  Tensor h = hidden.slice(1, 0, T - 1), y = labels.slice(1, 1, T);
+  Tensor h = hidden.slice(1, 0, T - 1), y = labels.to(hidden.device()).slice(1, 1, T);
   if (reduction != Reduction::None) {
     // Only labelled positions need the 262k-way head: in a VLM sequence they are the few answer
     // tokens after a thousand visual ones. [B, T-1, D] -> [K, D]
@@ -201,7 +204,7 @@ Tensor Model::loss(const Tensor& hidden, const Tensor& labels, Reduction reducti
     }
     if (!rows.empty() && rows.size() < flat.size()) {
       const int64_t D = h.size(2), K = static_cast<int64_t>(rows.size());
-      Tensor index = Tensor::from_vector(rows, {K});
+      Tensor index = Tensor::from_vector(rows, {K}).to(h.device());
       h = index_select(h.reshape({-1, D}), 0, index).unsqueeze(0);                          // [1, K, D]
       y = index_select(y.contiguous().reshape({-1}).to(DType::I64), 0, index).unsqueeze(0);  // [1, K]
     }

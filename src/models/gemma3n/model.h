@@ -18,7 +18,9 @@
 namespace vg::gemma3n {
 
 struct LoadOptions {
-  DType dtype = DType::F32;  // compute dtype for the weights (the PLE table stays as stored)
+  DType dtype = DType::F32;       // compute dtype for the weights (the PLE table stays as stored)
+  Device device = Device::cpu();  // where the weights live and the model computes (the PLE table
+                                  // stays on the host)
   MatformerSlice slice;      // MatFormer Mix-n-Match; empty = the model as stored
 };
 
@@ -45,6 +47,9 @@ class Model {
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
   DType dtype() const { return weights_.embed_tokens.dtype(); }
+  // Where the model computes. Inputs (ids, positions, masks, labels) may come from anywhere;
+  // they are moved here.
+  Device device() const { return weights_.embed_tokens.device(); }
 
   // Adapters used by every linear layer from now on (nullptr: none). Not owned.
   void set_lora(const models::LoraSet* lora) { lora_ = lora; }

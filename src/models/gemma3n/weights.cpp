@@ -83,9 +83,9 @@ LayerWeights load_layer(WeightLoader& w, const Config& ckpt, const Config& model
 }  // namespace
 
 Weights load_weights(const models::WeightSource& source, const Config& ckpt, const SlicedConfig& sliced,
-                     DType compute_dtype) {
+                     DType compute_dtype, Device device) {
   const Config& model = sliced.config;
-  WeightLoader w(source, "gemma3n", compute_dtype);
+  WeightLoader w(source, "gemma3n", compute_dtype, device);
   const std::string& p = ckpt.weight_prefix;
   const int64_t D = model.hidden_size, P = model.hidden_size_per_layer_input, N = model.altup_num_inputs;
   const int64_t L_ckpt = ckpt.num_hidden_layers, L = model.num_hidden_layers;
@@ -93,12 +93,12 @@ Weights load_weights(const models::WeightSource& source, const Config& ckpt, con
   Weights out;
   out.embed_tokens = w.load(p + "embed_tokens.weight", {model.vocab_size, D});
   out.embed_tokens_per_layer =
-      w.load(p + "embed_tokens_per_layer.weight", {model.vocab_size_per_layer_input, L_ckpt * P}, /*keep_dtype=*/true);
+      w.load(p + "embed_tokens_per_layer.weight", {model.vocab_size_per_layer_input, L_ckpt * P}, /*host_table=*/true);
   Tensor projection = w.load(p + "per_layer_model_projection.weight", {L_ckpt * P, D});
   if (L != L_ckpt) {
     // Keep the projection rows and table columns of the kept layers.
     NoGradGuard no_grad;
-    out.ple_kept_layers = Tensor::from_vector(sliced.kept_layers, {L});
+    out.ple_kept_layers = Tensor::from_vector(sliced.kept_layers, {L}).to(device);
     projection = index_select(projection.reshape({L_ckpt, P, D}), 0, out.ple_kept_layers).reshape({L * P, D});
   }
   out.per_layer_model_projection.weight = projection;

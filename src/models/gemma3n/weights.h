@@ -1,7 +1,7 @@
 // Gemma 3n text-decoder weights, found by their Hugging Face names (specs/gemma3n.md §2). Linear
-// weights are [out, in]. Everything is converted to the compute dtype at load except the
-// per-layer embedding table (2 billion parameters in E2B), which stays as stored and is gathered
-// row by row.
+// weights are [out, in]. Everything is converted to the compute dtype and placed on the compute
+// device at load except the per-layer embedding table (2 billion parameters in E2B), which stays
+// as stored on the host and is gathered row by row.
 #pragma once
 
 #include <vector>
@@ -33,8 +33,9 @@ struct LayerWeights {
 
 struct Weights {
   Tensor embed_tokens;            // [V, D], also the tied output head
-  Tensor embed_tokens_per_layer;  // [Vp, L_checkpoint * P], as stored
-  Tensor ple_kept_layers;         // i64 [L]: layers of the table this model uses (MatFormer); undefined = all
+  Tensor embed_tokens_per_layer;  // [Vp, L_checkpoint * P], as stored, on the host
+  Tensor ple_kept_layers;         // i64 [L] on the compute device: the table's layers this model uses
+                                  // (MatFormer); undefined = all
   models::Linear per_layer_model_projection;              // [L * P, D]
   Tensor per_layer_projection_norm;                       // [P]
   std::vector<models::Linear> altup_projections;          // N-1 x [D, D]
@@ -43,10 +44,11 @@ struct Weights {
   std::vector<LayerWeights> layers;
 };
 
-// Loads the weights of `sliced.config` from a checkpoint made for the unsliced model. Checks
+// Loads the weights of `sliced.config` from a checkpoint made for the unsliced model, onto
+// `device` (all but the per-layer embedding table, which stays on the host as stored). Checks
 // every shape; consumer layers' k/v projections and non-text tensors are ignored.
 Weights load_weights(const models::WeightSource& source, const Config& checkpoint_config, const SlicedConfig& sliced,
-                     DType compute_dtype);
+                     DType compute_dtype, Device device = Device::cpu());
 
 // Parameter counts from the geometry, as the checkpoint stores it (consumer k/v included, the
 // tied head counted once). "effective" leaves out the two embedding tables.

@@ -93,6 +93,16 @@ std::map<std::string, Tensor*> Etp::parameters() {
           {"mlp.mlp.2.bias", &fc2_.bias},     {"peg.peg.0.weight", &peg_weight_}, {"peg.peg.0.bias", &peg_bias_}};
 }
 
+Etp& Etp::to(Device device) {
+  NoGradGuard no_grad;
+  for (auto& [name, tensor] : parameters()) {
+    if (!tensor->defined()) continue;
+    VG_CHECK(!tensor->requires_grad(), "etp", "move the projector before making '", name, "' trainable");
+    *tensor = tensor->to(device).set_name(tensor->name());
+  }
+  return *this;
+}
+
 std::map<std::string, Tensor> Etp::state_dict() const {
   return {{"mlp.mlp.0.weight", fc1_.weight}, {"mlp.mlp.0.bias", fc1_.bias},     {"mlp.mlp.2.weight", fc2_.weight},
           {"mlp.mlp.2.bias", fc2_.bias},     {"peg.peg.0.weight", peg_weight_}, {"peg.peg.0.bias", peg_bias_}};

@@ -40,6 +40,9 @@ class Etp {
   static Etp initialize(const EtpConfig& config, Generator& gen, DType dtype = DType::F32);
 
   const EtpConfig& config() const { return config_; }
+  // Moves the weights to `device` (before any of them is made trainable). Returns *this.
+  Etp& to(Device device);
+  Device device() const { return fc1_.weight.device(); }
   // x [B, grid*grid, in] -> [B, pooled*pooled, out]
   Tensor forward(const Tensor& x, const models::LoraSet* lora = nullptr) const;
 

@@ -37,7 +37,7 @@ Model Model::from_source(const Config& config, const models::WeightSource& sourc
   m.config_.bidirectional = config.bidirectional && options.bidirectional;
   if (options.num_frames > 0) m.config_.num_frames = options.num_frames;
   m.config_.validate();
-  m.weights_ = load_weights(source, m.config_, options.dtype);
+  m.weights_ = load_weights(source, m.config_, options.dtype, options.device);
   return m;
 }
 
@@ -71,7 +71,7 @@ Tensor Model::embed(const Tensor& video) const {
   const int64_t B = video.size(0), T = video.size(1), C = c.embed_dim, Np = c.patches_per_frame();
   const int64_t frames = T / c.tubelet;  // T'
   const int64_t k = c.tubelet, p = c.patch_size;
-  Tensor x = video.permute({0, 2, 1, 3, 4});                               // [B, 3, T, H, W]
+  Tensor x = video.to(device()).permute({0, 2, 1, 3, 4});                  // [B, 3, T, H, W]
   Tensor patches = conv3d(x, w.patch_weight, w.patch_bias, {k, p, p});     // [B, C, T', g, g]
   patches = patches.permute({0, 2, 3, 4, 1}).reshape({B, frames, Np, C});  // [B, T', N_p, C], n = row * g + col
   patches = add(patches, w.pos_embed.slice(1, 1, 1 + Np).unsqueeze(0));    // + pos_embed[1:], [B, T', N_p, C]

@@ -22,7 +22,8 @@
 namespace vg::videomamba {
 
 struct LoadOptions {
-  DType dtype = DType::F32;   // compute dtype (f64 for tests)
+  DType dtype = DType::F32;        // compute dtype (f64 for tests)
+  Device device = Device::cpu();  // where the weights live and the encoder computes
   bool bidirectional = true;  // false: forward direction only, the *_b tensors are not needed (§A.0)
   int64_t num_frames = 0;     // >0: interpolate the temporal embedding to this many frames (upstream's
                               // load_state_dict does so when num_frames != ckpt_num_frame)
@@ -50,6 +51,7 @@ class Model {
   Weights& weights() { return weights_; }
   const Weights& weights() const { return weights_; }
   DType dtype() const { return weights_.final_norm.dtype(); }
+  Device device() const { return weights_.final_norm.device(); }
 
   // Adapters used by every linear layer from now on (nullptr: none). Not owned.
   void set_lora(const models::LoraSet* lora) { lora_ = lora; }

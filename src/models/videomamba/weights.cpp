@@ -68,7 +68,7 @@ Tensor load_temporal(WeightLoader& w, const Config& c, const std::string& prefix
   const int64_t C = c.embed_dim, T = c.temporal_positions();
   if (!w.contains(name) && optional) {
     // Upstream's video_sm classifier starts the temporal embedding from zeros for image weights.
-    return zeros({1, T, C}, dtype).set_name(name);
+    return zeros({1, T, C}, dtype, w.device()).set_name(name);
   }
   const Shape stored = w.shape_of(name);
   VG_CHECK(stored.rank() == 3 && stored[0] == 1 && stored[2] == C && stored[1] > 0, kComponent, "tensor '", name,
@@ -77,7 +77,9 @@ Tensor load_temporal(WeightLoader& w, const Config& c, const std::string& prefix
   if (stored[1] == T) return t;
   NoGradGuard no_grad;
   // [T, T0] @ [T0, C] -> [1, T, C]
-  Tensor out = matmul(linear_interpolation_matrix(stored[1], T, dtype), t.select(0, 0)).unsqueeze(0).contiguous();
+  Tensor out = matmul(linear_interpolation_matrix(stored[1], T, dtype).to(w.device()), t.select(0, 0))
+                   .unsqueeze(0)
+                   .contiguous();
   return out.set_name(name);
 }
 
@@ -115,10 +117,10 @@ std::vector<Tensor*> Weights::parameters() {
   return out;
 }
 
-Weights load_weights(const models::WeightSource& source, const Config& config, DType compute_dtype) {
+Weights load_weights(const models::WeightSource& source, const Config& config, DType compute_dtype, Device device) {
   config.validate();
   const std::string p = config.weight_prefix.has_value() ? *config.weight_prefix : detect_prefix(source);
-  WeightLoader w(source, kComponent, compute_dtype);
+  WeightLoader w(source, kComponent, compute_dtype, device);
   const int64_t C = config.embed_dim;
 
   Weights out;

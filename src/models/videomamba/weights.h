@@ -34,7 +34,9 @@ struct Weights {
 
 // Loads `config`'s weights from `source` under config.weight_prefix (detected when unset).
 // Checks every shape. A temporal embedding of another length than config.num_frames / k is
-// interpolated linearly (align_corners=False), as upstream's load_state_dict does.
-Weights load_weights(const models::WeightSource& source, const Config& config, DType compute_dtype);
+// interpolated linearly (align_corners=False), as upstream's load_state_dict does. Every tensor
+// ends up on `device`.
+Weights load_weights(const models::WeightSource& source, const Config& config, DType compute_dtype,
+                     Device device = Device::cpu());
 
 }  // namespace vg::videomamba
