@@ -5,6 +5,8 @@
 #include <array>
 #include <cstdint>
 
+#include "core/philox_block.h"
+
 namespace vg {
 
 std::array<uint32_t, 4> philox4x32_10(std::array<uint32_t, 4> counter, std::array<uint32_t, 2> key);
@@ -13,10 +15,7 @@ std::array<uint32_t, 4> philox4x32(uint64_t seed, uint64_t counter);
 
 // Uniform in [0, 1) from 32 random bits (24 bits of mantissa precision).
 inline float uint_to_unit_float(uint32_t bits) { return static_cast<float>(bits >> 8) * (1.0f / 16777216.0f); }
-inline double uint_to_unit_double(uint32_t hi, uint32_t lo) {
-  uint64_t bits = (static_cast<uint64_t>(hi) << 21) ^ (lo >> 11);
-  return static_cast<double>(bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
-}
+inline double uint_to_unit_double(uint32_t hi, uint32_t lo) { return unit_double(hi, lo); }
 
 // A seed plus a running offset. Each draw of n values reserves n counters, so successive
 // draws differ and a saved state replays exactly (gradient checkpointing relies on this).

@@ -53,6 +53,15 @@ Tensor random_tensor(const Shape& shape, Generator& gen, DType dtype, Device dev
 }  // namespace
 
 Tensor rand(const Shape& shape, Generator& gen, DType dtype, Device device) {
+  if constexpr (kCudaBuild) {
+    if (device.is_cuda()) {  // drawn on the GPU, the same numbers (core/philox_block.h)
+      VG_CHECK(is_floating(dtype), "random", "random values need a floating dtype, got ", dtype);
+      Tensor out = Tensor::empty(shape, dtype, device);
+      const uint64_t first = gen.reserve(static_cast<uint64_t>((out.numel() + 3) / 4) * 2);
+      cuda::uniform_fill(out, gen.seed(), first);
+      return out;
+    }
+  }
   // Two Philox blocks give 8 words: 4 values of 2 independent words (53 bits) each.
   return random_tensor(shape, gen, dtype, device, 2,
                        [](uint64_t seed, uint64_t first, int64_t block, double* p, int64_t n) {

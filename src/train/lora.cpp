@@ -91,8 +91,8 @@ models::LoraSet create_lora(const gemma3n::Model& model, const LoraOptions& opti
     // uniform_(-bound, bound) is from + (to - from) * u.
     Tensor u = rand({r, in}, gen, DType::F64);
     models::LoraAdapter adapter;
-    adapter.a = add(mul(u, 2.0 * bound), -bound).to(options.dtype).contiguous();
-    adapter.b = zeros({out, r}, options.dtype);
+    adapter.a = add(mul(u, 2.0 * bound), -bound).to(options.dtype).contiguous().to(model.device());
+    adapter.b = zeros({out, r}, options.dtype, model.device());
     adapter.a.set_requires_grad(true);
     adapter.b.set_requires_grad(true);
     adapter.scale = scale;

@@ -54,7 +54,8 @@ bool matches_target(const std::string& module_name, const std::vector<std::strin
 // KV-consumer layers' absent k/v are left out.
 std::vector<const models::Linear*> model_linear_layers(const gemma3n::Model& model);
 
-// New adapters for the matching layers, drawn from `gen` in model order, with requires_grad set
+// New adapters for the matching layers on the model's device (drawn on the host, so a seed gives
+// the same adapters everywhere), drawn from `gen` in model order, with requires_grad set
 // on A and B; the set's dropout is options.dropout and it starts in training mode. Throws
 // "[lora] ..." when no layer matches the targets.
 models::LoraSet create_lora(const gemma3n::Model& model, const LoraOptions& options, Generator& gen);

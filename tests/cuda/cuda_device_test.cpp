@@ -62,5 +62,20 @@ TEST(CudaDevice, UnsupportedDtypesAndDevicesSaySo) {
   EXPECT_THROW(Tensor::empty({1}, DType::F32, Device::cuda(cuda_device_count())), Error);
 }
 
+TEST(CudaDevice, RandomNumbersAndDropoutMasksAreTheCpus) {
+  VG_REQUIRE_GPU();
+  Generator cpu_gen(77), gpu_gen(77);
+  (void)rand({5}, cpu_gen);  // an offset first, as a running generator has
+  (void)rand({5}, gpu_gen, DType::F32, Device::cuda());
+  const Tensor on_cpu = rand({3, 1001}, cpu_gen);
+  const Tensor on_gpu = rand({3, 1001}, gpu_gen, DType::F32, Device::cuda());
+  ASSERT_TRUE(on_gpu.device().is_cuda());
+  EXPECT_EQ(on_gpu.to(Device::cpu()).to_vector<float>(), on_cpu.to_vector<float>());
+  const Tensor x = ones({4, 257});
+  Generator a(5), b(5);
+  const Tensor kept_cpu = dropout(x, 0.3, true, a), kept_gpu = dropout(x.to(Device::cuda()), 0.3, true, b);
+  EXPECT_EQ(kept_gpu.to(Device::cpu()).to_vector<float>(), kept_cpu.to_vector<float>());
+}
+
 }  // namespace
 }  // namespace vg

@@ -153,7 +153,7 @@ void run_ops_bench(const OpsBenchOptions& o) {
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  CLI::App* bench = app.add_subcommand("bench", "Measure speed: kernels now; training, decoding and encoding next");
+  CLI::App* bench = app.add_subcommand("bench", "Measure speed: kernels (ops) and whole-model workloads (model)");
   bench->require_subcommand(1);
   auto options = std::make_shared<OpsBenchOptions>();
   CLI::App* ops = bench->add_subcommand("ops", "CPU kernel throughput: matmul, attention, rms_norm, selective scan");
@@ -164,6 +164,7 @@ void add_bench_command(CLI::App& app) {
   ops->add_option("--dtype", options->dtype, "f32 (default) or f64");
   ops->add_option("--json", options->json_path, "also write the results as JSON to this file");
   ops->callback([options] { run_ops_bench(*options); });
+  add_model_bench(bench);
 }
 
 }  // namespace vg::cli

@@ -9,6 +9,7 @@ class App;
 namespace vg::cli {
 
 void add_bench_command(CLI::App& app);
+void add_model_bench(CLI::App* bench);  // cmd_bench_model.cpp, under `bench`
 void add_inspect_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_generate_command(CLI::App& app);

@@ -84,6 +84,10 @@ void avg_pool2d_backward(const Tensor& gy, const cpu::PoolAxis& h, const cpu::Po
 // ---- row-wise top-k (topk.cu); values [rows, k], indices i64 [rows, k] ----
 void topk_rows(const Tensor& x, int64_t k, bool largest, const Tensor& values, const Tensor& indices);
 
+// ---- random numbers (random.cu): out[i] = ops::rand's value i of the draw starting at counter
+// `first` (core/philox_block.h), the CPU's numbers ----
+void uniform_fill(const Tensor& out, uint64_t seed, uint64_t first);
+
 // ---- optimizer (adamw.cu): one AdamW update of an f32 parameter, the CPU's bits ----
 void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,
                   const cpu::AdamWScalars& scalars);

@@ -24,8 +24,9 @@ Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora) {
            "adapter for '", layer.name, "' (A ", adapter->a.describe(), ", B ", adapter->b.describe(),
            ") does not fit the weight ", layer.weight.describe());
   Tensor xa = lora->training ? dropout(x, lora->dropout, true) : x;
-  // [..., in] -> [..., r] -> [..., out]
-  Tensor delta = linear(linear(xa, adapter->a), adapter->b);
+  // [..., in] -> [..., r] -> [..., out]. Adapters kept in f32 (master copies) under a bf16 model
+  // are cast for the product; the cast's backward returns their gradients in f32.
+  Tensor delta = linear(linear(xa, adapter->a.to(x.dtype())), adapter->b.to(x.dtype()));
   return add(y, mul(delta, adapter->scale));
 }
 

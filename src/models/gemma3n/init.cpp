@@ -137,4 +137,17 @@ Config tiny_config(int64_t vocab_size) {
   return c;
 }
 
+Config e2b_text_config() {
+  Config c;  // the defaults are E2B's widths, heads, thetas, window, softcap, AltUp and LAuReL
+  const int64_t L = c.num_hidden_layers;
+  c.intermediate_size.assign(static_cast<size_t>(L), 8192);
+  c.layer_types.clear();
+  for (int64_t l = 0; l < L; ++l) c.layer_types.push_back(l % 5 == 4 ? LayerKind::Full : LayerKind::Sliding);
+  c.activation_sparsity.assign(static_cast<size_t>(L), 0.0);
+  std::fill_n(c.activation_sparsity.begin(), 10, 0.95);
+  c.eos_token_ids = {1, 106};
+  c.validate();
+  return c;
+}
+
 }  // namespace vg::gemma3n

@@ -52,4 +52,10 @@ void save_checkpoint(const std::string& folder, const Config& config, const std:
 // are the two embedding tables (count_parameters says 50,904,016: it counts the consumers' k/v).
 Config tiny_config(int64_t vocab_size);
 
+// Gemma 3n E2B's text decoder as released (specs/gemma3n.md §1): 30 layers of width 2048, FFN
+// 8192, 8 query and 2 KV heads of 256, four sliding layers (window 512) per full one, the last
+// 10 sharing K/V, Gaussian top-k 0.95 on the first 10, vocabulary 262,400 (per-layer table
+// 262,144). 4,456,156,768 parameters with the consumers' k/v counted (count_parameters).
+Config e2b_text_config();
+
 }  // namespace vg::gemma3n

@@ -1,0 +1,31 @@
+// Uniform random numbers on the GPU from the same Philox counters as the CPU's rand(), so a
+// dropout mask is the same on either device for a seed.
+#include "backend/cuda/common.cuh"
+#include "backend/cuda/kernels.h"
+#include "core/philox_block.h"
+
+namespace vg::cuda {
+namespace {
+
+// out: [n] contiguous.
+template <class T>
+__global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {
+  VG_GRID_STRIDE_LOOP(i, n) { store(out + i, uniform_at(seed, first, i)); }
+}
+
+}  // namespace
+
+void uniform_fill(const Tensor& out, uint64_t seed, uint64_t first) {
+  VG_ASSERT(out.is_contiguous());
+  const int64_t n = out.numel();
+  if (n == 0) return;
+  set_device(out.device().index);
+  dispatch_floating(out.dtype(), "rand", [&](auto tag) {
+    using T = decltype(tag);
+    uniform_kernel<T><<<grid_for(n), kThreads, 0, stream(out.device())>>>(static_cast<T*>(out.data_ptr()), n, seed,
+                                                                           first);
+  });
+  check_launch("rand");
+}
+
+}  // namespace vg::cuda
