@@ -44,13 +44,14 @@ VG_HOST_DEVICE inline double unit_double(uint32_t hi, uint32_t lo) {
   return static_cast<double>(bits & ((1ull << 53) - 1)) * (1.0 / 9007199254740992.0);
 }
 
-// Value i of a uniform draw whose first counter is `first`: element i uses counter
-// first + 2 * (i / 4) and the next one, lane i % 4 taking two of their eight words (ops/creation.cpp).
-VG_HOST_DEVICE inline double uniform_at(uint64_t seed, uint64_t first, int64_t i) {
-  const uint64_t block = static_cast<uint64_t>(i / 4);
-  const int lane = static_cast<int>(i % 4);
-  const PhiloxWords r = philox_block(seed, first + 2 * block + static_cast<uint64_t>(lane / 2));
-  return unit_double(r.w[2 * (lane % 2)], r.w[2 * (lane % 2) + 1]);
+// Values 4g .. 4g + 3 of a uniform draw whose first counter is `first`: group g takes the two
+// blocks at counters first + 2g and first + 2g + 1, each value two of their eight words (53 bits).
+VG_HOST_DEVICE inline void uniform_group(uint64_t seed, uint64_t first, uint64_t group, double (&out)[4]) {
+  const PhiloxWords r0 = philox_block(seed, first + 2 * group), r1 = philox_block(seed, first + 2 * group + 1);
+  out[0] = unit_double(r0.w[0], r0.w[1]);
+  out[1] = unit_double(r0.w[2], r0.w[3]);
+  out[2] = unit_double(r1.w[0], r1.w[1]);
+  out[3] = unit_double(r1.w[2], r1.w[3]);
 }
 
 }  // namespace vg

@@ -65,12 +65,9 @@ Tensor rand(const Shape& shape, Generator& gen, DType dtype, Device device) {
   // Two Philox blocks give 8 words: 4 values of 2 independent words (53 bits) each.
   return random_tensor(shape, gen, dtype, device, 2,
                        [](uint64_t seed, uint64_t first, int64_t block, double* p, int64_t n) {
-                         auto r0 = philox4x32(seed, first + 2 * static_cast<uint64_t>(block));
-                         auto r1 = philox4x32(seed, first + 2 * static_cast<uint64_t>(block) + 1);
-                         const uint32_t words[8] = {r0[0], r0[1], r0[2], r0[3], r1[0], r1[1], r1[2], r1[3]};
-                         for (int lane = 0; lane < 4 && block * 4 + lane < n; ++lane) {
-                           p[block * 4 + lane] = uint_to_unit_double(words[2 * lane], words[2 * lane + 1]);
-                         }
+                         double values[4];
+                         uniform_group(seed, first, static_cast<uint64_t>(block), values);
+                         for (int lane = 0; lane < 4 && block * 4 + lane < n; ++lane) p[block * 4 + lane] = values[lane];
                        });
 }
 

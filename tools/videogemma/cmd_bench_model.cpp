@@ -9,12 +9,12 @@
 //               VideoMamba-M forward + video ETP (no stock Python implementation to compare).
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "commands.h"
 #include "core/allocator.h"
@@ -48,8 +48,8 @@ struct ModelBenchOptions {
   std::vector<int64_t> train_batches = {1, 2, 4, 8};
   int iters = 3;
   int warmup = 1;
-  std::string only;  // comma-separated workload names; empty = all
-  std::string lora_targets = "q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj";
+  std::vector<std::string> only;  // workload names; empty = all
+  std::vector<std::string> lora_targets = train::default_lora_targets();
   bool no_checkpointing = false;
   std::string reference;  // bench_reference.py's JSON
   std::string json_path;
@@ -61,22 +61,8 @@ struct Measurement {
   double seconds_mean = 0, seconds_std = 0, tokens_per_s = 0, peak_gib = 0;
 };
 
-// "a,b,c" -> {"a", "b", "c"}.
-std::vector<std::string> comma_list(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream in(text);
-  for (std::string item; std::getline(in, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 bool wanted(const ModelBenchOptions& o, const std::string& name) {
-  if (o.only.empty()) return true;
-  for (const std::string& item : comma_list(o.only)) {
-    if (item == name) return true;
-  }
-  return false;
+  return o.only.empty() || std::find(o.only.begin(), o.only.end(), name) != o.only.end();
 }
 
 void synchronize_device(Device device) {
@@ -135,7 +121,7 @@ Stage3 make_stage3(gemma3n::Model& lm, const ModelBenchOptions& o, Device device
   Stage3 s{&lm, {}, nullptr, nullptr, nullptr};
   Generator gen(1);
   train::LoraOptions lora_options;
-  lora_options.target_modules = comma_list(o.lora_targets);
+  lora_options.target_modules = o.lora_targets;
   s.lora = train::create_lora(lm, lora_options, gen);
   s.image = std::make_unique<projector::Etp>(
       projector::Etp::initialize(projector::EtpConfig::image(768, lm.config().hidden_size), gen));
@@ -370,11 +356,13 @@ void add_model_bench(CLI::App* bench) {
   CLI::App* cmd = bench->add_subcommand(
       "model", "Whole-model speed and memory at E2B geometry (random weights): training step, prefill, decode, encode");
   cmd->add_option("--device", o->device, "cuda (default), cuda:N or cpu");
-  cmd->add_option("--train-batches", o->train_batches, "batch sizes of 2048-token sequences (default 1 2 4 8)");
+  cmd->add_option("--train-batches", o->train_batches, "batch sizes of 2048-token sequences (default 1,2,4,8)")
+      ->delimiter(',');
   cmd->add_option("--iters", o->iters, "timed runs per workload (default 3)");
   cmd->add_option("--warmup", o->warmup, "untimed runs first (default 1)");
-  cmd->add_option("--only", o->only, "comma-separated: train_step, prefill, decode, encode");
-  cmd->add_option("--lora-targets", o->lora_targets, "LoRA target modules (default all seven projections)");
+  cmd->add_option("--only", o->only, "comma-separated: train_step, prefill, decode, encode")->delimiter(',');
+  cmd->add_option("--lora-targets", o->lora_targets, "LoRA target modules (default all seven projections)")
+      ->delimiter(',');
   cmd->add_flag("--no-checkpointing", o->no_checkpointing, "train without gradient checkpointing");
   cmd->add_option("--reference", o->reference, "JSON of tools/reference/bench_reference.py to compare with");
   cmd->add_option("--json", o->json_path, "write our results as JSON to this file");

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "backend/cuda/common.cuh"
+#include "backend/cuda/partial_sums.cuh"
 #include "backend/cuda/scan_kernels.h"
 
 namespace vg::cuda {
@@ -115,16 +116,6 @@ __global__ void conv_param_partials_kernel(const T* x, const float* ghat, ConvSh
   }
 }
 
-// out[i] = sum_b part[b, i], b in order; part: [batch, per_batch] f32. No batch gives zeros.
-template <class T>
-__global__ void sum_over_batch_kernel(const float* part, int64_t batch, int64_t per_batch, T* out) {
-  VG_GRID_STRIDE_LOOP(i, per_batch) {
-    float acc = 0.0f;
-    for (int64_t b = 0; b < batch; ++b) acc += part[b * per_batch + i];
-    store(out + i, acc);
-  }
-}
-
 }  // namespace
 
 void causal_conv1d(const Tensor& x, const Tensor& weight, const Tensor* bias, bool silu, const Tensor& out) {
@@ -150,9 +141,9 @@ void causal_conv1d_backward(const Tensor& x, const Tensor& weight, const Tensor*
   VG_CHECK((s.rows + kRowsPerBlock - 1) / kRowsPerBlock < (int64_t{1} << 31), "causal_conv1d", "too many rows (",
            s.rows, ") for one launch");
   // f32 scratch: dL/dpre and the per-row partials (one element at least, for an empty batch).
-  Tensor ghat = Tensor::empty({std::max<int64_t>(elements, 1)}, DType::F32, device);
-  Tensor dw_part = Tensor::empty({std::max<int64_t>(s.rows * s.width, 1)}, DType::F32, device);
-  Tensor db_part = Tensor::empty({std::max<int64_t>(s.rows, 1)}, DType::F32, device);
+  const Tensor ghat = f32_scratch(true, elements, device);
+  const Tensor dw_part = f32_scratch(true, s.rows * s.width, device);
+  const Tensor db_part = f32_scratch(true, s.rows, device);
   dispatch_floating(x.dtype(), "causal_conv1d", [&](auto tag) {
     using T = decltype(tag);
     if (elements > 0) {
@@ -170,14 +161,8 @@ void causal_conv1d_backward(const Tensor& x, const Tensor& weight, const Tensor*
           dbias != nullptr ? ptr<float>(db_part) : nullptr);
     }
     // The batch sums: [Bt, D, W] -> [D, W] and [Bt, D] -> [D].
-    if (dweight != nullptr && s.dim * s.width > 0) {
-      sum_over_batch_kernel<T><<<grid_for(s.dim * s.width), kThreads, 0, st>>>(ptr<const float>(dw_part), batch,
-                                                                               s.dim * s.width, ptr<T>(*dweight));
-    }
-    if (dbias != nullptr && s.dim > 0) {
-      sum_over_batch_kernel<T>
-          <<<grid_for(s.dim), kThreads, 0, st>>>(ptr<const float>(db_part), batch, s.dim, ptr<T>(*dbias));
-    }
+    if (dweight != nullptr) sum_partials(ptr<const float>(dw_part), 1, batch, s.dim * s.width, ptr<T>(*dweight), st);
+    if (dbias != nullptr) sum_partials(ptr<const float>(db_part), 1, batch, s.dim, ptr<T>(*dbias), st);
   });
   check_launch("causal_conv1d backward");
 }

@@ -91,12 +91,6 @@ __global__ void logit_grad_kernel(const float* z, T* dz, int64_t cols, const int
   }
 }
 
-// dst [n] = src [n] rounded to T.
-template <class T>
-__global__ void store_f32_kernel(const float* src, T* dst, int64_t n) {
-  VG_GRID_STRIDE_LOOP(i, n) store(dst + i, src[i]);
-}
-
 Tensor labels_on(const std::vector<int64_t>& labels, Device device) {
   return Tensor::from_vector(labels, {static_cast<int64_t>(labels.size())}, device);
 }
@@ -184,17 +178,9 @@ void backward_typed(const Tensor& h, const Tensor& w, const std::vector<int64_t>
              DType::F32, device);
       }
     }
-    if (gw != nullptr && !kF32) {
-      store_f32_kernel<T><<<grid_for(cols * d), kThreads, 0, st>>>(gw_chunk, static_cast<T*>(gw->data_ptr()) + v0 * d,
-                                                                   cols * d);
-      check_launch("softcap_cross_entropy weight gradient");
-    }
+    if (gw != nullptr && !kF32) copy(gw_acc.slice(0, 0, cols), gw->slice(0, v0, v0 + cols));  // rounded to T
   }
-  if (gh != nullptr && !kF32) {
-    store_f32_kernel<T><<<grid_for(n * d), kThreads, 0, st>>>(gh_acc.data<float>(), static_cast<T*>(gh->data_ptr()),
-                                                              n * d);
-    check_launch("softcap_cross_entropy hidden gradient");
-  }
+  if (gh != nullptr && !kF32) copy(gh_acc, *gh);
 }
 
 void check_operands(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels) {

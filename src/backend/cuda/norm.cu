@@ -5,6 +5,7 @@
 
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/cuda/partial_sums.cuh"
 
 namespace vg::cuda {
 namespace {
@@ -50,7 +51,8 @@ __global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t n
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * n;
   float dot = 0.0f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) dot += log ? load(g + base + i) : load(g + base + i) * load(y + base + i);
+  for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+    dot += log ? load(g + base + i) : load(g + base + i) * load(y + base + i);
   dot = block_sum(dot, scratch);
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
     const float yi = load(y + base + i), gi = load(g + base + i);
@@ -163,15 +165,6 @@ __global__ void norm_weight_partials_kernel(const T* x, const float* mean_in, co
   if (gb_partial != nullptr) gb_partial[blockIdx.y * n + col] = sb;
 }
 
-template <class T>
-__global__ void sum_partials_kernel(const float* partial, int64_t chunks, int64_t n, T* out) {
-  VG_GRID_STRIDE_LOOP(col, n) {
-    float s = 0.0f;
-    for (int64_t c = 0; c < chunks; ++c) s += partial[c * n + col];
-    store(out + col, s);
-  }
-}
-
 // gw[j] = sum_r g[r, j] xhat[r, j] (and gb[j] = sum_r g[r, j]); mean is null for RMSNorm.
 template <class T>
 void norm_weight_grads(const Tensor& x, const float* mean, const float* rstd, const Tensor& g, const Tensor* gw,
@@ -179,22 +172,19 @@ void norm_weight_grads(const Tensor& x, const float* mean, const float* rstd, co
   const Rows r = rows_of(x);
   if (gw == nullptr && gb == nullptr) return;
   const int64_t chunks = (r.rows + kRowsPerChunk - 1) / kRowsPerChunk;
-  Tensor partial = Tensor::empty({2, std::max<int64_t>(chunks, 1), r.n}, DType::F32, x.device());
+  const Tensor partial = f32_scratch(true, 2 * chunks * r.n, x.device());  // [2, chunks, n]
   float* pw = partial.data<float>();
-  float* pb = pw + std::max<int64_t>(chunks, 1) * r.n;
+  float* pb = pw + chunks * r.n;
   cudaStream_t s = stream(x.device());
-  if (chunks == 0) {
-    check(cudaMemsetAsync(pw, 0, static_cast<size_t>(partial.nbytes()), s), "cudaMemsetAsync");
-  } else {
+  if (chunks > 0) {  // no rows: no partials, and the sums below are zeros
     VG_CHECK(chunks < 65536, "norm", "too many rows (", r.rows, ") for the weight gradient");
     const dim3 grid(static_cast<unsigned>((r.n + 31) / 32), static_cast<unsigned>(chunks));
     norm_weight_partials_kernel<T><<<grid, 32, 0, s>>>(static_cast<const T*>(x.data_ptr()), mean, rstd,
-                                                         static_cast<const T*>(g.data_ptr()), pw,
-                                                         gb != nullptr ? pb : nullptr, r.rows, r.n);
+                                                       static_cast<const T*>(g.data_ptr()), pw,
+                                                       gb != nullptr ? pb : nullptr, r.rows, r.n);
   }
-  const int64_t used = std::max<int64_t>(chunks, 1);
-  if (gw != nullptr) sum_partials_kernel<T><<<grid_for(r.n), kThreads, 0, s>>>(pw, used, r.n, static_cast<T*>(gw->data_ptr()));
-  if (gb != nullptr) sum_partials_kernel<T><<<grid_for(r.n), kThreads, 0, s>>>(pb, used, r.n, static_cast<T*>(gb->data_ptr()));
+  if (gw != nullptr) sum_partials(pw, 1, chunks, r.n, static_cast<T*>(gw->data_ptr()), s);
+  if (gb != nullptr) sum_partials(pb, 1, chunks, r.n, static_cast<T*>(gb->data_ptr()), s);
   check_launch("norm weight gradient");
 }
 
@@ -239,7 +229,8 @@ void layer_norm(const Tensor& x, const Tensor* w, const Tensor* b, double eps, c
     using T = decltype(tag);
     layer_norm_kernel<T><<<launch_rows(r, "layer_norm"), kThreads, 0, stream(x.device())>>>(
         static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), optional_ptr<T>(b), static_cast<float>(eps),
-        static_cast<T*>(y.data_ptr()), f32_data(mean, "layer_norm", "the statistics"), f32_data(rstd, "layer_norm", "the statistics"), r.n);
+        static_cast<T*>(y.data_ptr()), f32_data(mean, "layer_norm", "the statistics"),
+        f32_data(rstd, "layer_norm", "the statistics"), r.n);
   });
   check_launch("layer_norm");
 }

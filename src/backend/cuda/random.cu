@@ -7,10 +7,14 @@
 namespace vg::cuda {
 namespace {
 
-// out: [n] contiguous.
+// out: [n] contiguous; one thread per group of four values (two Philox blocks).
 template <class T>
 __global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t first) {
-  VG_GRID_STRIDE_LOOP(i, n) { store(out + i, uniform_at(seed, first, i)); }
+  VG_GRID_STRIDE_LOOP(g, (n + 3) / 4) {
+    double values[4];
+    uniform_group(seed, first, static_cast<uint64_t>(g), values);
+    for (int lane = 0; lane < 4 && g * 4 + lane < n; ++lane) store(out + g * 4 + lane, values[lane]);
+  }
 }
 
 }  // namespace
@@ -22,8 +26,8 @@ void uniform_fill(const Tensor& out, uint64_t seed, uint64_t first) {
   set_device(out.device().index);
   dispatch_floating(out.dtype(), "rand", [&](auto tag) {
     using T = decltype(tag);
-    uniform_kernel<T><<<grid_for(n), kThreads, 0, stream(out.device())>>>(static_cast<T*>(out.data_ptr()), n, seed,
-                                                                           first);
+    uniform_kernel<T>
+        <<<grid_for((n + 3) / 4), kThreads, 0, stream(out.device())>>>(static_cast<T*>(out.data_ptr()), n, seed, first);
   });
   check_launch("rand");
 }

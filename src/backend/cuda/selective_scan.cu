@@ -19,6 +19,7 @@
 #include <cmath>
 
 #include "backend/cuda/common.cuh"
+#include "backend/cuda/partial_sums.cuh"
 #include "backend/cuda/scan_kernels.h"
 
 namespace vg::cuda {
@@ -360,35 +361,9 @@ __global__ void __launch_bounds__(kThreadsPerBlock)
   }
 }
 
-// dB or dC [Bt, G, N, L] from the tile partials [Bt, G, tiles, N, L], tiles added in order.
-template <class T>
-__global__ void sum_tiles_kernel(const float* part, int64_t groups_total, int64_t tiles, int64_t per_tile, T* out) {
-  VG_GRID_STRIDE_LOOP(i, groups_total * per_tile) {
-    const int64_t bg = i / per_tile, e = i % per_tile;
-    float acc = 0.0f;
-    for (int64_t k = 0; k < tiles; ++k) acc += part[(bg * tiles + k) * per_tile + e];
-    store(out + i, acc);
-  }
-}
-
-// out[i] = sum_b part[b, i], b in order; part: [batch, per_batch] f32. No batch gives zeros.
-template <class T>
-__global__ void sum_over_batch_kernel(const float* part, int64_t batch, int64_t per_batch, T* out) {
-  VG_GRID_STRIDE_LOOP(i, per_batch) {
-    float acc = 0.0f;
-    for (int64_t b = 0; b < batch; ++b) acc += part[b * per_batch + i];
-    store(out + i, acc);
-  }
-}
-
 template <class T>
 T* data_or_null(const Tensor& t) {
   return t.defined() ? static_cast<T*>(t.data_ptr()) : nullptr;
-}
-
-// An f32 scratch tensor when wanted (one element at least), else undefined.
-Tensor scratch(bool wanted, int64_t numel, Device device) {
-  return wanted ? Tensor::empty({std::max<int64_t>(numel, 1)}, DType::F32, device) : Tensor();
 }
 
 }  // namespace
@@ -419,12 +394,12 @@ void selective_scan_backward(const cpu::ScanArgs& a, const Tensor& g, const cpu:
   set_device(device.index);
   cudaStream_t st = stream(device);
   // f32 scratch: the checkpoints and the partials that the fixed-order sums below reduce.
-  Tensor checkpoints = scratch(true, rows * chunks * N, device);
-  Tensor dB_part = scratch(grads.dB.defined(), s.batch * G * tiles * N * L, device);
-  Tensor dC_part = scratch(grads.dC.defined(), s.batch * G * tiles * N * L, device);
-  Tensor dA_part = scratch(grads.dA.defined(), rows * N, device);
-  Tensor dD_part = scratch(grads.dD.defined(), rows, device);
-  Tensor dbias_part = scratch(grads.ddelta_bias.defined(), rows, device);
+  Tensor checkpoints = f32_scratch(true, rows * chunks * N, device);
+  Tensor dB_part = f32_scratch(grads.dB.defined(), s.batch * G * tiles * N * L, device);
+  Tensor dC_part = f32_scratch(grads.dC.defined(), s.batch * G * tiles * N * L, device);
+  Tensor dA_part = f32_scratch(grads.dA.defined(), rows * N, device);
+  Tensor dD_part = f32_scratch(grads.dD.defined(), rows, device);
+  Tensor dbias_part = f32_scratch(grads.ddelta_bias.defined(), rows, device);
   dispatch_floating(a.u.dtype(), kOp, [&](auto tag) {
     using T = decltype(tag);
     if (rows > 0) {
@@ -436,28 +411,16 @@ void selective_scan_backward(const cpu::ScanArgs& a, const Tensor& g, const cpu:
       scan_backward_kernel<T><<<grid, kThreadsPerBlock, 0, st>>>(inputs_of<T>(a), static_cast<const T*>(g.data_ptr()),
                                                                  s, o, checkpoints.data<float>());
     }
-    const int64_t per_group_state = N * L;
-    if (grads.dB.defined() && s.batch * G * per_group_state > 0) {
-      sum_tiles_kernel<T><<<grid_for(s.batch * G * per_group_state), kThreads, 0, st>>>(
-          dB_part.data<float>(), s.batch * G, tiles, per_group_state, static_cast<T*>(grads.dB.data_ptr()));
-    }
-    if (grads.dC.defined() && s.batch * G * per_group_state > 0) {
-      sum_tiles_kernel<T><<<grid_for(s.batch * G * per_group_state), kThreads, 0, st>>>(
-          dC_part.data<float>(), s.batch * G, tiles, per_group_state, static_cast<T*>(grads.dC.data_ptr()));
-    }
-    // dA [D, N], dD and ddelta_bias [D]: sums over the batch (zeros for an empty batch, as the CPU).
-    if (grads.dA.defined() && s.dim * N > 0) {
-      sum_over_batch_kernel<T><<<grid_for(s.dim * N), kThreads, 0, st>>>(dA_part.data<float>(), s.batch, s.dim * N,
-                                                                         static_cast<T*>(grads.dA.data_ptr()));
-    }
-    if (grads.dD.defined() && s.dim > 0) {
-      sum_over_batch_kernel<T><<<grid_for(s.dim), kThreads, 0, st>>>(dD_part.data<float>(), s.batch, s.dim,
-                                                                     static_cast<T*>(grads.dD.data_ptr()));
-    }
-    if (grads.ddelta_bias.defined() && s.dim > 0) {
-      sum_over_batch_kernel<T><<<grid_for(s.dim), kThreads, 0, st>>>(dbias_part.data<float>(), s.batch, s.dim,
-                                                                     static_cast<T*>(grads.ddelta_bias.data_ptr()));
-    }
+    // Each gradient from its partials: dB and dC [Bt, G, N, L] add each group's tiles in order;
+    // dA [D, N], dD and ddelta_bias [D] add over the batch (zeros for an empty batch, as the CPU).
+    auto sum_into = [&](const Tensor& part, int64_t outer, int64_t parts, int64_t inner, const Tensor& grad) {
+      if (grad.defined()) sum_partials(part.data<float>(), outer, parts, inner, static_cast<T*>(grad.data_ptr()), st);
+    };
+    sum_into(dB_part, s.batch * G, tiles, N * L, grads.dB);
+    sum_into(dC_part, s.batch * G, tiles, N * L, grads.dC);
+    sum_into(dA_part, 1, s.batch, s.dim * N, grads.dA);
+    sum_into(dD_part, 1, s.batch, s.dim, grads.dD);
+    sum_into(dbias_part, 1, s.batch, s.dim, grads.ddelta_bias);
   });
   check_launch("selective_scan backward");
 }

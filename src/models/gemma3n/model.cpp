@@ -13,10 +13,14 @@ namespace {
 // 262,400): like transformers' Gemma3nModel, ids outside it (the audio/vision soft tokens, or a
 // generated one) look up row 0. The table lives on the host, so the ids come back as i64 there.
 Tensor per_layer_vocabulary_ids(const Tensor& ids, int64_t table_rows) {
-  Tensor out = ids.to(Device::cpu()).contiguous().to(DType::I64).clone();
+  const Tensor host = ids.to(Device::cpu()).contiguous().to(DType::I64);  // no copy for host i64 ids
+  const int64_t* in = host.data<int64_t>();
+  const auto inside = [&](int64_t id) { return id >= 0 && id < table_rows; };
+  if (std::all_of(in, in + host.numel(), inside)) return host;
+  Tensor out = host.clone();
   int64_t* p = out.data<int64_t>();
   for (int64_t i = 0; i < out.numel(); ++i) {
-    if (p[i] < 0 || p[i] >= table_rows) p[i] = 0;
+    if (!inside(p[i])) p[i] = 0;
   }
   return out;
 }
