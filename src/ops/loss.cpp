@@ -46,7 +46,8 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
   const int64_t n = h.size(0);
   Tensor loss_rows = Tensor::empty({n}, h.dtype(), h.device());
   Tensor lse = Tensor::empty({n}, accumulation_dtype(h.dtype()), h.device());
-  VG_CUDA_OR_CPU(h.device(), cross_entropy_forward(h, w, ids, shape, loss_rows, lse));
+  // No rows (an empty batch): no loss and no gradient; the kernels need at least one row.
+  if (n > 0) VG_CUDA_OR_CPU(h.device(), cross_entropy_forward(h, w, ids, shape, loss_rows, lse));
 
   Tensor out;
   const Reduction reduction = options.reduction;
@@ -62,6 +63,7 @@ Tensor softcap_cross_entropy(const Tensor& hidden, const Tensor& weight, const T
     const bool need_h = h.requires_grad(), need_w = w.requires_grad();
     Tensor hd = h.detach(), wd = w.detach();
     autograd::record(op, {h, w}, {&out}, [=](const Grads& g) {
+      if (n == 0) return Grads{need_h ? zeros_like(hd) : Tensor(), need_w ? zeros_like(wd) : Tensor()};
       // Row scales: dL/dloss_row, zero where the label is ignored.
       std::vector<double> scale(static_cast<size_t>(n));
       std::vector<double> gv = g[0].to_vector<double>();

@@ -85,6 +85,8 @@ TEST(CudaCrossEntropy, AllLabelsIgnoredAndBadLabels) {
   const Tensor h = rnd({4, 16}, 7), w = rnd({50, 16}, 8);
   const Tensor ignored = Tensor::from_vector<int64_t>({kIgnore, kIgnore, kIgnore, kIgnore}, {4});
   for_both_dtypes("all ignored", {h, w, ignored}, loss_of(30.0, Reduction::Mean, 16));
+  for_both_dtypes("no rows", {rnd({0, 16}, 9), w, Tensor::from_vector<int64_t>({}, {0})},
+                  loss_of(30.0, Reduction::Sum, 16));
   const Tensor bad = Tensor::from_vector<int64_t>({0, 50, kIgnore, 3}, {4}).to(Device::cuda());
   expect_error([&] { (void)softcap_cross_entropy(h.to(Device::cuda()), w.to(Device::cuda()), bad); },
                {"label 50 is outside the vocabulary"});

@@ -63,6 +63,20 @@ TEST(CrossEntropy, AllIgnoredIsZeroAndBadLabelsAreErrors) {
   EXPECT_THROW(softcap_cross_entropy(h, testing::random_tensor({5, 3}, 4), ignored), Error);
 }
 
+TEST(CrossEntropy, NoRowsGiveZeroGradients) {
+  // A freed block of the weight's size full of 7s, which the allocator's cache hands out again:
+  // a gradient left unwritten would show it.
+  { Tensor stale = full({1024, 512}, 7.0); }
+  Tensor h = zeros({0, 512}).set_requires_grad();
+  Tensor w = testing::random_tensor({1024, 512}, 5, DType::F32).set_requires_grad();
+  Tensor loss = softcap_cross_entropy(h, w, Tensor::from_vector<int64_t>({}, {0}), {30.0, -100, Reduction::Sum});
+  EXPECT_EQ(loss.item(), 0.0);
+  loss.backward();
+  ASSERT_TRUE(w.grad().defined());
+  EXPECT_EQ(sum(abs(w.grad())).item(), 0.0);
+  EXPECT_EQ(h.grad().shape(), Shape({0, 512}));
+}
+
 // The fused kernel cuts the logits into row tiles and, when rows are few, the vocabulary into
 // segments whose partial sums are merged: both layouts must give what the plain composite
 // (logits, softcap, log-sum-exp, pick the label) gives, value and gradient.

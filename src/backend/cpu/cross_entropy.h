@@ -14,7 +14,7 @@ struct CrossEntropyShape {
   int64_t ignore_index = -100;
 };
 
-// h [N, D], w [V, D] contiguous; labels[N]. Writes loss_rows [N] (0 for ignored rows) and the
+// h [N, D] (N >= 1), w [V, D] contiguous; labels[N]. Writes loss_rows [N] (0 for ignored rows) and the
 // log-sum-exp of each row's (capped) logits, lse [N], for the backward.
 void cross_entropy_forward(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels,
                            const CrossEntropyShape& shape, const Tensor& loss_rows, const Tensor& lse);

@@ -185,7 +185,7 @@ void backward_typed(const Tensor& h, const Tensor& w, const std::vector<int64_t>
 
 void check_operands(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels) {
   VG_ASSERT(h.is_contiguous() && w.is_contiguous() && h.rank() == 2 && w.rank() == 2);
-  VG_ASSERT(h.dtype() == w.dtype() && h.size(1) == w.size(1) && w.size(0) > 0);
+  VG_ASSERT(h.dtype() == w.dtype() && h.size(1) == w.size(1) && h.size(0) > 0 && w.size(0) > 0);
   VG_ASSERT(static_cast<int64_t>(labels.size()) == h.size(0));
   VG_CHECK(h.device() == w.device(), kOp, "hidden and weight are on different devices");
 }
@@ -195,7 +195,6 @@ void check_operands(const Tensor& h, const Tensor& w, const std::vector<int64_t>
 void cross_entropy_forward(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels,
                            const CrossEntropyShape& shape, const Tensor& loss_rows, const Tensor& lse) {
   check_operands(h, w, labels);
-  if (h.size(0) == 0) return;
   set_device(h.device().index);
   dispatch_floating(h.dtype(), kOp,
                     [&](auto tag) { forward_typed<decltype(tag)>(h, w, labels, shape, loss_rows, lse); });
@@ -205,8 +204,7 @@ void cross_entropy_backward(const Tensor& h, const Tensor& w, const std::vector<
                             const CrossEntropyShape& shape, const Tensor& lse, const Tensor& row_scale,
                             const Tensor* gh, const Tensor* gw) {
   check_operands(h, w, labels);
-  if (gw != nullptr && h.size(0) == 0) fill(*gw, 0.0);  // no rows: nothing flows into the weight
-  if (h.size(0) == 0 || (gh == nullptr && gw == nullptr)) return;
+  if (gh == nullptr && gw == nullptr) return;
   set_device(h.device().index);
   dispatch_floating(h.dtype(), kOp, [&](auto tag) {
     backward_typed<decltype(tag)>(h, w, labels, shape, lse, row_scale, gh, gw);

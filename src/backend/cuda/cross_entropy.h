@@ -14,7 +14,7 @@ namespace vg::cuda {
 
 using cpu::CrossEntropyShape;
 
-// h [N, D], w [V, D] contiguous on one GPU; labels[N] on the host (validated by the caller:
+// h [N, D] (N >= 1), w [V, D] contiguous on one GPU; labels[N] on the host (validated by the caller:
 // in [0, V) or ignore_index). Writes loss_rows [N] (h's dtype, 0 for ignored rows) and lse [N].
 void cross_entropy_forward(const Tensor& h, const Tensor& w, const std::vector<int64_t>& labels,
                            const CrossEntropyShape& shape, const Tensor& loss_rows, const Tensor& lse);
