@@ -2,13 +2,13 @@
 // causal, sliding-window and boolean/additive masks, grouped-query heads, any head dim up to
 // 256. Flash-attention style: the score matrix is never stored. The forward keeps a running max
 // and sum per query row (online softmax) and saves each row's logsumexp; the backward recomputes
-// probabilities from it. This first version runs one warp per row on CUDA cores (f32 math,
-// key/value tiles shared through shared memory); tensor-core tiles come later, behind this same
-// entry point and its conformance tests.
+// probabilities from it. The shapes the models run in bf16/f16 go to the tensor-core kernels of
+// flash_attention.cu; these kernels, one warp per row on CUDA cores (f32 math, key/value tiles
+// shared through shared memory), take the rest: f32, additive or per-query masks, other head dims.
 #include <cmath>
 
-#include "backend/cpu/attention.h"
-#include "backend/cuda/common.cuh"
+#include "backend/cuda/attention_common.cuh"
+#include "backend/cuda/flash_attention.h"
 #include "backend/cuda/kernels.h"
 
 namespace vg::cuda {
@@ -18,62 +18,6 @@ constexpr int kMaxHeadDim = 256;
 constexpr int kPerLane = kMaxHeadDim / 32;  // head-dim elements each lane holds
 constexpr int kRowsPerBlock = 8;            // one warp per query (or key) row
 constexpr int kKeysPerTile = 16;
-
-__device__ __forceinline__ int64_t smaller(int64_t a, int64_t b) { return a < b ? a : b; }
-
-// A [B, H, L, D] operand: element (b, h, l, d) at b * s0 + h * s1 + l * s2 + d.
-template <class T>
-struct View {
-  T* data;
-  int64_t s0, s1, s2;
-  __device__ T* row(int64_t b, int64_t h, int64_t l) const { return data + b * s0 + h * s1 + l * s2; }
-};
-
-template <class T>
-View<T> view_of(const Tensor& t) {
-  return {static_cast<T*>(t.data_ptr()), t.stride(0), t.stride(1), t.stride(2)};
-}
-
-// The mask broadcast to [B, Hq, Lq, Lk] (stride 0 on broadcast dims): bool/u8 "may attend" or
-// additive of the operands' dtype.
-template <class T>
-struct Mask {
-  const void* data = nullptr;
-  bool additive = false;
-  int64_t s[4] = {0, 0, 0, 0};
-
-  __device__ float bias(int64_t b, int64_t h, int64_t i, int64_t j) const {  // -inf: may not attend
-    if (data == nullptr) return 0.0f;
-    const int64_t at = b * s[0] + h * s[1] + i * s[2] + j * s[3];
-    if (additive) return load(static_cast<const T*>(data) + at);
-    return static_cast<const uint8_t*>(data)[at] != 0 ? 0.0f : -INFINITY;
-  }
-};
-
-template <class T>
-Mask<T> mask_of(const Tensor* mask) {
-  Mask<T> m;
-  if (mask == nullptr) return m;
-  m.data = mask->data_ptr();
-  m.additive = is_floating(mask->dtype());
-  const int offset = 4 - mask->rank();
-  for (int d = 0; d < mask->rank(); ++d) m.s[d + offset] = mask->size(d) == 1 ? 0 : mask->stride(d);
-  return m;
-}
-
-struct Geometry {
-  int64_t B, Hq, Hkv, Lq, Lk, D, Dv;
-  bool causal;
-  int64_t window, query_offset;
-  float scale;
-
-  // Whether query row i may see key j by position (the mask comes on top).
-  __device__ bool visible(int64_t i, int64_t j) const {
-    const int64_t p = query_offset + i;
-    if (causal && j > p) return false;
-    return window == 0 || p - j < window;
-  }
-};
 
 // Loads D elements of a row, lane-strided: lane l holds elements l, l + 32, ... (0 beyond D).
 template <class T>
@@ -269,6 +213,11 @@ __global__ void attention_dkv_kernel(View<const T> q, View<const T> k, View<cons
   }
 }
 
+size_t tile_bytes(int64_t a, int64_t b) { return static_cast<size_t>(kKeysPerTile * (a + b)) * sizeof(float); }
+
+
+}  // namespace
+
 Geometry geometry_of(const Tensor& q, const Tensor& k, const Tensor& v, const cpu::AttentionParams& p) {
   Geometry g{q.size(0), q.size(1), k.size(1), q.size(2), k.size(2), q.size(3), v.size(3),
              p.causal,  p.window,  p.query_offset, static_cast<float>(p.scale)};
@@ -278,16 +227,15 @@ Geometry geometry_of(const Tensor& q, const Tensor& k, const Tensor& v, const cp
   return g;
 }
 
-size_t tile_bytes(int64_t a, int64_t b) { return static_cast<size_t>(kKeysPerTile * (a + b)) * sizeof(float); }
-
-
-}  // namespace
-
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
                        const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse) {
   const Geometry g = geometry_of(q, k, v, params);
   if (g.B * g.Hq * g.Lq == 0) return;
   set_device(q.device().index);
+  if (flash::supports(g, q.dtype(), mask, {&q, &k, &v, &out}, q.device())) {
+    flash::forward(q, k, v, mask, g, out, lse);
+    return;
+  }
   dispatch_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
     using T = decltype(tag);
     const dim3 grid(static_cast<unsigned>((g.Lq + kRowsPerBlock - 1) / kRowsPerBlock), static_cast<unsigned>(g.Hq),
@@ -313,6 +261,10 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
     if (rows > 0) {
       attention_delta_kernel<T><<<static_cast<unsigned>((rows + kRowsPerBlock - 1) / kRowsPerBlock), 32 * kRowsPerBlock,
                                   0, s>>>(view_of<const T>(out), view_of<const T>(dout), g, delta.data<float>());
+    }
+    if (flash::supports(g, q.dtype(), mask, {&q, &k, &v, &dout, dq, dk, dv}, q.device())) {
+      flash::backward(q, k, v, mask, g, lse, delta, dout, dq, dk, dv);
+      return;
     }
     if (dq != nullptr && rows > 0) {
       const dim3 grid(static_cast<unsigned>((g.Lq + kRowsPerBlock - 1) / kRowsPerBlock), static_cast<unsigned>(g.Hq),
