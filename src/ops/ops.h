@@ -13,6 +13,7 @@
 #include "ops/indexing.h"
 #include "ops/linalg.h"
 #include "ops/loss.h"
+#include "ops/mix.h"
 #include "ops/nn.h"
 #include "ops/pool.h"
 #include "ops/reduce.h"

@@ -206,5 +206,23 @@ TEST(CudaConformance, RotaryEmbedding) {
                   [](const auto& v) { return apply_rope(v[0], v[1], v[2]); });
 }
 
+TEST(CudaConformance, AltUpMixtures) {
+  VG_REQUIRE_GPU();
+  // Predict: four [3, 7, 37] streams, each both x and y, mixed by [3, 7, 16] coefficients.
+  std::vector<Tensor> in;
+  for (uint64_t i = 0; i < 4; ++i) in.push_back(rnd({3, 7, 37}, 60 + i));
+  in.push_back(rnd({3, 7, 16}, 64));
+  for_both_dtypes("add_mixed (predict)", in, [](const std::vector<Tensor>& v) {
+    std::vector<Tensor> s(v.begin(), v.begin() + 4);
+    return concat(add_mixed(s, s, v[4]), -1);
+  });
+  // Correct: three predictions plus a per-row multiple of one innovation, on a strided view.
+  for_both_dtypes("add_mixed (correct)", {rnd({5, 300}, 70), rnd({5, 300}, 71), rnd({5, 300}, 72), rnd({5, 600}, 73),
+                                          rnd({5, 3}, 74)},
+                  [](const std::vector<Tensor>& v) {
+                    return concat(add_mixed({v[0], v[1], v[2]}, {v[3].slice(1, 0, 600, 2)}, v[4]), -1);
+                  });
+}
+
 }  // namespace
 }  // namespace vg

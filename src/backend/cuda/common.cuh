@@ -130,6 +130,62 @@ struct Indexer {
   }
 };
 
+// n / d for 0 <= n < 2^31 by a multiply-high and a shift (Granlund and Montgomery's invariant
+// division), set up once on the host: 64-bit division costs a strided kernel more than its
+// memory traffic.
+struct FastDivider {
+  uint32_t divisor = 1, magic = 1, shift = 0;
+
+  FastDivider() = default;
+  explicit FastDivider(uint32_t d) : divisor(d) {
+    while ((uint64_t{1} << shift) < d) ++shift;  // d <= 2^31, so shift <= 31
+    magic = static_cast<uint32_t>(((uint64_t{1} << 32) * ((uint64_t{1} << shift) - d)) / d + 1);
+  }
+  __device__ __forceinline__ uint32_t divide(uint32_t n) const { return (__umulhi(n, magic) + n) >> shift; }
+};
+
+// The Indexer in 32-bit arithmetic, for loops whose element count and every operand's offsets
+// stay below 2^31 (all the models' activations).
+template <size_t N>
+struct Indexer32 {
+  int rank = 1;
+  FastDivider sizes[kMaxRank];
+  int32_t strides[N][kMaxRank];
+
+  // Whether the loop fits; then the constructor may be used.
+  static bool fits(const Loop<N>& loop) {
+    constexpr int64_t kLimit = int64_t{1} << 31;
+    if (loop.numel >= kLimit) return false;
+    for (size_t k = 0; k < N; ++k) {
+      int64_t reach = 0;
+      for (int d = 0; d < loop.rank; ++d) {
+        const int64_t stride = loop.strides[k][static_cast<size_t>(d)];
+        reach += (loop.sizes[static_cast<size_t>(d)] - 1) * (stride < 0 ? -stride : stride);
+      }
+      if (reach >= kLimit) return false;
+    }
+    return true;
+  }
+
+  explicit Indexer32(const Loop<N>& loop) : rank(loop.rank) {
+    for (int d = 0; d < kMaxRank; ++d) {
+      sizes[d] = FastDivider(static_cast<uint32_t>(d < loop.rank ? loop.sizes[static_cast<size_t>(d)] : 1));
+      for (size_t k = 0; k < N; ++k) strides[k][d] = static_cast<int32_t>(loop.strides[k][static_cast<size_t>(d)]);
+    }
+  }
+
+  __device__ __forceinline__ void offsets(uint32_t i, int64_t (&out)[N]) const {
+    int32_t off[N] = {};
+    for (int d = rank - 1; d > 0; --d) {
+      const uint32_t q = sizes[d].divide(i);
+      const int32_t index = static_cast<int32_t>(i - q * sizes[d].divisor);
+      for (size_t k = 0; k < N; ++k) off[k] += index * strides[k][d];
+      i = q;
+    }
+    for (size_t k = 0; k < N; ++k) out[k] = off[k] + static_cast<int32_t>(i) * strides[k][0];
+  }
+};
+
 // ---- launch sizes ----
 constexpr int kThreads = 256;
 

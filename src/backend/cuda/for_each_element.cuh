@@ -1,6 +1,6 @@
 // for_each_element: runs a per-element functor over an output shape with broadcast, strided
 // operands, through a flat kernel when every operand is dense or a scalar and a strided one
-// otherwise. The elementwise ops and RoPE are built on it.
+// otherwise (in 32-bit index arithmetic when the loop allows). The elementwise ops and RoPE are built on it.
 #pragma once
 
 #include "backend/cuda/common.cuh"
@@ -25,6 +25,15 @@ __global__ void strided_kernel(int64_t n, Indexer<N> ix, F f) {
   }
 }
 
+template <size_t N, class F>
+__global__ void strided32_kernel(uint32_t n, Indexer32<N> ix, F f) {
+  for (uint32_t i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    int64_t off[N];
+    ix.offsets(i, off);
+    f(off);
+  }
+}
+
 // Runs f(offsets) for every element of operands[0]'s shape; offsets[k] is operand k's element
 // offset from its data pointer.
 template <size_t N, class F>
@@ -36,6 +45,9 @@ void for_each_element(const std::array<const Tensor*, N>& operands, const char* 
   set_device(device.index);
   if (ix.is_flat()) {
     flat_kernel<<<grid_for(loop.numel), kThreads, 0, stream(device)>>>(loop.numel, ix, f);
+  } else if (Indexer32<N>::fits(loop)) {
+    strided32_kernel<<<grid_for(loop.numel), kThreads, 0, stream(device)>>>(static_cast<uint32_t>(loop.numel),
+                                                                           Indexer32<N>(loop), f);
   } else {
     strided_kernel<<<grid_for(loop.numel), kThreads, 0, stream(device)>>>(loop.numel, ix, f);
   }

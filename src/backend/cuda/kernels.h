@@ -8,6 +8,7 @@
 #include "backend/cpu/adamw.h"
 #include "backend/cpu/attention.h"
 #include "backend/cpu/conv.h"
+#include "backend/cpu/mix.h"
 #include "backend/cpu/pool.h"
 #include "backend/cpu/topk.h"
 #include "backend/kinds.h"
@@ -71,6 +72,12 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
 void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,
                         const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse, const Tensor& dout,
                         const Tensor* dq, const Tensor* dk, const Tensor* dv);
+
+// ---- per-row mixtures (mix.cu), backend/cpu/mix.h's contract ----
+void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tensor*>& y, const Tensor& c,
+               const std::vector<const Tensor*>& out);
+void add_mixed_backward(const std::vector<const Tensor*>& y, const Tensor& c, const std::vector<const Tensor*>& g,
+                        const std::vector<const Tensor*>& gy, const Tensor* gc);
 
 // ---- convolutions (conv.cu): im2col + cuBLASLt, the CPU's geometry and contiguous layouts ----
 void conv_forward(const Tensor& x, const Tensor& w, const Tensor* bias, const cpu::ConvGeometry& g, const Tensor& y);

@@ -16,20 +16,11 @@ Tensor router_modalities(const Config& c, const LayerWeights& w, const Tensor& x
 }
 
 // AltUp predict: pred_i = S_i + sum_j C[i][j] S_j with per-token coefficients C = (m @ Wp^T)
-// reshaped [N, N] row-major.
+// reshaped [N, N] row-major: one fused pass (add_mixed).
 std::vector<Tensor> altup_predict(const Config& c, const LayerWeights& w, const std::vector<Tensor>& streams) {
-  const int64_t n = c.altup_num_inputs;
   Tensor m = router_modalities(c, w, streams[static_cast<size_t>(c.altup_active_idx)]);  // [B, T, N]
   Tensor coefs = linear(m, w.prediction_coefs);                                          // [B, T, N*N]
-  std::vector<Tensor> pred;
-  for (int64_t i = 0; i < n; ++i) {
-    Tensor p = streams[static_cast<size_t>(i)];
-    for (int64_t j = 0; j < n; ++j) {
-      p = add(p, mul(coefs.narrow(-1, i * n + j, 1), streams[static_cast<size_t>(j)]));  // [B,T,1] * [B,T,D]
-    }
-    pred.push_back(p);
-  }
-  return pred;
+  return add_mixed(streams, streams, coefs);                                             // N x [B, T, D]
 }
 
 // AltUp correct: corr_i = pred_i + (m2 @ Wc^T + 1)_i * (activated - pred_active).
@@ -38,11 +29,7 @@ std::vector<Tensor> altup_correct(const Config& c, const LayerWeights& w, const 
   Tensor m = router_modalities(c, w, activated);                                      // [B, T, N]
   Tensor scale = add(linear(m, w.correction_coefs), 1.0);                             // [B, T, N]
   Tensor innovation = sub(activated, pred[static_cast<size_t>(c.altup_active_idx)]);  // [B, T, D]
-  std::vector<Tensor> corrected;
-  for (int64_t i = 0; i < c.altup_num_inputs; ++i) {
-    corrected.push_back(add(pred[static_cast<size_t>(i)], mul(scale.narrow(-1, i, 1), innovation)));
-  }
-  return corrected;
+  return add_mixed(pred, {innovation}, scale);                                        // N x [B, T, D]
 }
 
 // Attention (transformers' Gemma3nTextAttention): q/k/v norms over head_dim, RoPE, scale 1.0,
