@@ -1,6 +1,8 @@
 #include "ops/nn.h"
 
 #include "autograd/function.h"
+#include "backend/cpu/dropout.h"
+#include "backend/cpu/gated_gelu.h"
 #include "backend/cpu/norm.h"
 #include "ops/checks.h"
 #include "ops/creation.h"
@@ -106,17 +108,49 @@ Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps) {
   return y;
 }
 
+Tensor gated_gelu(const Tensor& gate, const Tensor& up) {
+  ops::check_defined("gated_gelu", {&gate, &up});
+  ops::check_floating("gated_gelu", gate);
+  VG_CHECK(gate.shape() == up.shape() && gate.dtype() == up.dtype() && gate.device() == up.device(), "gated_gelu",
+           "gate and up must match, got ", gate.describe(), " and ", up.describe());
+  Tensor gc = gate.contiguous(), uc = up.contiguous();
+  Tensor out = Tensor::empty(gate.shape(), gate.dtype(), gate.device());
+  VG_CUDA_OR_CPU(out.device(), gated_gelu(gc, uc, out));
+  if (autograd::needs_grad(gc, uc)) {
+    const bool need_gate = gc.requires_grad(), need_up = uc.requires_grad();
+    Tensor gd = gc.detach(), ud = uc.detach();
+    autograd::record("gated_gelu", {gc, uc}, {&out}, [=](const Grads& g) {
+      Tensor go = g[0].contiguous();
+      Tensor ggate = need_gate ? Tensor::empty(gd.shape(), gd.dtype(), gd.device()) : Tensor();
+      Tensor gup = need_up ? Tensor::empty(ud.shape(), ud.dtype(), ud.device()) : Tensor();
+      VG_CUDA_OR_CPU(go.device(),
+                     gated_gelu_backward(gd, ud, go, need_gate ? &ggate : nullptr, need_up ? &gup : nullptr));
+      return Grads{ggate, gup};
+    });
+  }
+  return out;
+}
+
 Tensor dropout(const Tensor& x, double p, bool training, Generator& gen) {
   VG_CHECK(p >= 0.0 && p <= 1.0, "dropout", "probability must be in [0, 1], got ", p);
   if (!training || p == 0.0) return x;
   if (p == 1.0) return mul(x, 0.0);
-  Tensor keep;
-  {
-    autograd::NoGradGuard no_grad;
-    Tensor u = rand(x.shape(), gen, x.dtype(), x.device());
-    keep = where(ge(u, scalar_tensor(p, x.dtype(), x.device())), full_like(u, 1.0 / (1.0 - p)), zeros_like(u));
+  ops::check_defined("dropout", {&x});
+  ops::check_floating("dropout", x);
+  // The counters rand(x.shape()) would take: the same mask as rand + ge + where + mul.
+  const uint64_t seed = gen.seed(), first = gen.reserve(static_cast<uint64_t>((x.numel() + 3) / 4) * 2);
+  Tensor xc = x.contiguous();
+  Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+  VG_CUDA_OR_CPU(out.device(), dropout(xc, p, seed, first, out));
+  if (autograd::needs_grad(xc)) {
+    autograd::record("dropout", {xc}, {&out}, [p, seed, first](const Grads& g) {
+      Tensor gc = g[0].contiguous();
+      Tensor gx = Tensor::empty(gc.shape(), gc.dtype(), gc.device());
+      VG_CUDA_OR_CPU(gx.device(), dropout(gc, p, seed, first, gx));  // the same mask and scale
+      return Grads{gx};
+    });
   }
-  return mul(x, keep);
+  return out;
 }
 
 Tensor dropout(const Tensor& x, double p, bool training) {

@@ -1,4 +1,4 @@
-// Neural-network building blocks: softmax, normalisation, dropout.
+// Neural-network building blocks: softmax, normalisation, dropout, the gated GELU.
 #pragma once
 
 #include "core/random.h"
@@ -14,6 +14,10 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 // RMSNorm over the last dim: x / sqrt(mean(x^2) + eps) * weight. Gemma 3n uses the weight as
 // is (no 1 + w); pass an undefined weight for the scale-free variant (v_norm).
 Tensor rms_norm(const Tensor& x, const Tensor& weight, double eps = 1e-6);
+
+// gelu_tanh(gate) * up in one pass (Gemma's MLP, GeGLU): gate and up of one shape and dtype.
+// Gradients for both, from one pass too.
+Tensor gated_gelu(const Tensor& gate, const Tensor& up);
 
 // Zeroes each element with probability p and scales the rest by 1/(1-p); identity when not
 // training. The mask comes from `gen`, so a seed reproduces it.

@@ -224,5 +224,19 @@ TEST(CudaConformance, AltUpMixtures) {
                   });
 }
 
+TEST(CudaConformance, FusedGatedGeluAndDropout) {
+  VG_REQUIRE_GPU();
+  for_both_dtypes("gated_gelu", {rnd({7, 333}, 80), rnd({7, 333}, 81)},
+                  [](const std::vector<Tensor>& v) { return gated_gelu(v[0], v[1].transpose(0, 1).contiguous().transpose(0, 1)); });
+  // Dropout: the GPU keeps what the CPU keeps, forward and backward (the same Philox counters).
+  // f32 only: in bf16 the draws round to 8 bits, so values next to p fall on either side.
+  testing::expect_conformant("dropout", {rnd({5, 1001}, 82)},
+                    [](const std::vector<Tensor>& v) {
+                      Generator gen(123);
+                      return dropout(v[0], 0.1, true, gen);
+                    },
+                    DType::F32);
+}
+
 }  // namespace
 }  // namespace vg

@@ -44,5 +44,14 @@ TEST(NnGrad, DropoutWithAFixedSeed) {
       {x}));
 }
 
+TEST(NnGrad, GatedGeluMatchesItsCompositionAndDifferences) {
+  Tensor gate = random_tensor({3, 11}, 50).set_requires_grad();
+  Tensor up = random_tensor({3, 11}, 51).set_requires_grad();
+  EXPECT_TRUE(testing::close_relative(gated_gelu(gate, up), mul(gelu_tanh(gate), up), 1e-12));
+  EXPECT_TRUE(gradients_match([](const auto& in) { return gated_gelu(in[0].transpose(0, 1), in[1].transpose(0, 1)); },
+                              {gate, up}));
+  testing::expect_error([&] { (void)gated_gelu(gate, random_tensor({3, 10}, 52)); }, {"gated_gelu", "must match"});
+}
+
 }  // namespace
 }  // namespace vg

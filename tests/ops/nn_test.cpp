@@ -2,12 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "support/golden_case.h"
+#include "support/tensor_testing.h"
 
 namespace vg {
 namespace {
 
 using testing::check_golden_case;
 using testing::open_golden;
+using testing::random_tensor;
 
 class NnGolden : public ::testing::TestWithParam<DType> {};
 
@@ -66,6 +68,13 @@ TEST(Dropout, IsDeterministicPerSeedAndScalesKeptValues) {
   EXPECT_GT(zeros_seen, 850);
   EXPECT_LT(zeros_seen, 1150);
   EXPECT_TRUE(dropout(x, 0.25, false, g1).is_same(x));
+  // The one-pass kernel keeps exactly where rand's draw from the same counters is >= p.
+  Generator g4(9), g5(9);
+  const Tensor y = random_tensor({3, 1001}, 4, DType::F32);
+  const Tensor u = rand({3, 1001}, g4);
+  const Tensor expected = where(ge(u, full_like(u, 0.25)), mul(y, 1.0 / 0.75), zeros_like(y));
+  EXPECT_EQ(dropout(y, 0.25, true, g5).to_vector<float>(), expected.to_vector<float>());
+  EXPECT_EQ(g4.reserve(0), g5.reserve(0));  // and advances the generator as far
   EXPECT_THROW(dropout(x, 1.5, true, g1), Error);
 }
 

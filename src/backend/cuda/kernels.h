@@ -8,6 +8,8 @@
 #include "backend/cpu/adamw.h"
 #include "backend/cpu/attention.h"
 #include "backend/cpu/conv.h"
+#include "backend/cpu/dropout.h"
+#include "backend/cpu/gated_gelu.h"
 #include "backend/cpu/mix.h"
 #include "backend/cpu/pool.h"
 #include "backend/cpu/topk.h"
@@ -73,6 +75,11 @@ void attention_backward(const Tensor& q, const Tensor& k, const Tensor& v, const
                         const cpu::AttentionParams& params, const Tensor& out, const Tensor& lse, const Tensor& dout,
                         const Tensor* dq, const Tensor* dk, const Tensor* dv);
 
+// ---- gated GELU (gated_gelu.cu), backend/cpu/gated_gelu.h's contract ----
+void gated_gelu(const Tensor& gate, const Tensor& up, const Tensor& out);
+void gated_gelu_backward(const Tensor& gate, const Tensor& up, const Tensor& g, const Tensor* ggate,
+                         const Tensor* gup);
+
 // ---- per-row mixtures (mix.cu), backend/cpu/mix.h's contract ----
 void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tensor*>& y, const Tensor& c,
                const std::vector<const Tensor*>& out);
@@ -94,6 +101,8 @@ void topk_rows(const Tensor& x, int64_t k, bool largest, const Tensor& values, c
 // ---- random numbers (random.cu): out[i] = ops::rand's value i of the draw starting at counter
 // `first` (core/philox_block.h), the CPU's numbers ----
 void uniform_fill(const Tensor& out, uint64_t seed, uint64_t first);
+// backend/cpu/dropout.h's contract: rand's values decide the mask, in one pass.
+void dropout(const Tensor& x, double p, uint64_t seed, uint64_t first, const Tensor& out);
 
 // ---- optimizer (adamw.cu): one AdamW update of an f32 parameter, the CPU's bits ----
 void adamw_update(const Tensor& param, const Tensor& grad, const Tensor& exp_avg, const Tensor& exp_avg_sq,

@@ -10,9 +10,11 @@ namespace {
 using models::apply_linear;
 
 // AltUp router: tanh(RMSNorm(x) / D @ Wr^T) -> [B, T, N] (transformers' compute_router_modalities).
+// The 1/D scales the [B, T, N] product rather than the [B, T, D] input: the same values (exactly
+// so for a power-of-two D) for a fraction of the work.
 Tensor router_modalities(const Config& c, const LayerWeights& w, const Tensor& x) {
-  Tensor r = mul(rms_norm(x, w.router_norm, c.rms_norm_eps), 1.0 / static_cast<double>(c.hidden_size));
-  return tanh(linear(r, w.modality_router));
+  Tensor r = linear(rms_norm(x, w.router_norm, c.rms_norm_eps), w.modality_router);  // [B, T, N]
+  return tanh(mul(r, 1.0 / static_cast<double>(c.hidden_size)));
 }
 
 // AltUp predict: pred_i = S_i + sum_j C[i][j] S_j with per-token coefficients C = (m @ Wp^T)
@@ -70,7 +72,7 @@ Tensor mlp(const Config& c, const LayerWeights& w, int64_t layer, const Tensor& 
     g = relu(sub(g, cutoff));
   }
   Tensor u = apply_linear(w.up, x, lora);
-  return apply_linear(w.down, mul(gelu_tanh(g), u), lora);  // [B, T, D]
+  return apply_linear(w.down, gated_gelu(g, u), lora);  // [B, T, D]
 }
 
 // Inverse standard normal CDF: a rational first guess refined by Newton steps on erfc.
@@ -109,7 +111,7 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
   // Per-layer input gate: the corrected active stream, scaled, gates this layer's PLE input.
   Tensor f = corrected[active];
   if (c.altup_correct_scale) f = mul(f, w.correct_output_scale);
-  f = mul(gelu_tanh(apply_linear(w.ple_gate, f, lora)), ple);                         // [B, T, P]
+  f = gated_gelu(apply_linear(w.ple_gate, f, lora), ple);                             // [B, T, P]
   f = rms_norm(apply_linear(w.ple_projection, f, lora), w.ple_norm, eps);             // [B, T, D]
   for (size_t i = 1; i < corrected.size(); ++i) corrected[i] = add(corrected[i], f);  // transformers: [1:]
   return corrected;
