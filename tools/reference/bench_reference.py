@@ -359,7 +359,8 @@ def main():
     p.add_argument("--encode-frames", default="8,16")
     p.add_argument("--iters", type=int, default=5, help="timed runs per workload (decode: always 2)")
     p.add_argument("--only", default="train_step,prefill,decode,encode")
-    p.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj")
+    p.add_argument("--lora-targets", default="q_proj,k_proj,v_proj,o_proj,gate_proj,up_proj,down_proj",
+                   help="LoRA target modules (default: all seven projections, as videogemma bench model)")
     p.add_argument("--no-checkpointing", action="store_true", help="train without gradient checkpointing")
     p.add_argument("--allow-mm-ids", action="store_true",
                    help="let decode pick ids >= 262144 (reproduces the device-side PLE assert)")

@@ -1,6 +1,8 @@
 // Per-row mixtures (backend/cpu/mix.h) on the GPU: one pass over the N + M inputs for AltUp's
 // predict (16 products) and correct, instead of a multiply and an add per pair; the backward
 // sums each row's coefficient gradients in a fixed order (no atomics).
+#include <type_traits>
+
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 
@@ -18,19 +20,25 @@ struct Operands {
   int n, m;
 };
 
-// grid (ceil(D / 256), min(R, 65535)): a row per blockIdx.y step, D across the threads.
-template <class T>
+// One block per row (grid-stride): the row's coefficients are read once into registers, then
+// every thread mixes elements e, e + 256, ... of it.
+template <class T, int kN, int kM>
 __global__ void mix_kernel(Operands<T> p, const T* c, int64_t rows, int64_t d) {
-  for (int64_t r = blockIdx.y; r < rows; r += gridDim.y) {
-    const T* coef = c + r * p.n * p.m;
-    for (int64_t e = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; e < d;
-         e += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+  const int n = kN > 0 ? kN : p.n, m = kN > 0 ? kM : p.m;  // AltUp's shapes known: all in registers
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    float coef[kMaxProducts];
+#pragma unroll
+    for (int k = 0; k < n * m; ++k) coef[k] = load(c + r * n * m + k);
+    for (int64_t e = threadIdx.x; e < d; e += blockDim.x) {
       const int64_t at = r * d + e;
       float y[kMaxTerms];
-      for (int j = 0; j < p.m; ++j) y[j] = load(p.y[j] + at);
-      for (int i = 0; i < p.n; ++i) {
+#pragma unroll
+      for (int j = 0; j < m; ++j) y[j] = load(p.y[j] + at);
+#pragma unroll
+      for (int i = 0; i < n; ++i) {
         float acc = load(p.x[i] + at);
-        for (int j = 0; j < p.m; ++j) acc += load(coef + i * p.m + j) * y[j];
+#pragma unroll
+        for (int j = 0; j < m; ++j) acc += coef[i * m + j] * y[j];
         store(p.out[i] + at, acc);
       }
     }
@@ -48,30 +56,37 @@ struct BackwardOperands {
 
 // One block per row (grid-stride): gy over D, then the row's N * M dot products reduced over
 // the block.
-template <class T>
+template <class T, int kN, int kM>
 __global__ void mix_backward_kernel(BackwardOperands<T> p, const T* c, T* gc, int64_t rows, int64_t d) {
+  const int n = kN > 0 ? kN : p.n, m = kN > 0 ? kM : p.m;
   __shared__ float partial[kMaxProducts][32];
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = blockDim.x / 32;
-  const int products = p.n * p.m;
+  const int products = n * m;
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
-    const T* coef = c + r * products;
+    float coef[kMaxProducts];
+#pragma unroll
+    for (int k = 0; k < products; ++k) coef[k] = load(c + r * products + k);
     float dots[kMaxProducts] = {};
     for (int64_t e = threadIdx.x; e < d; e += blockDim.x) {
       const int64_t at = r * d + e;
       float g[kMaxTerms];
-      for (int i = 0; i < p.n; ++i) g[i] = load(p.g[i] + at);
-      for (int j = 0; j < p.m; ++j) {
+#pragma unroll
+      for (int i = 0; i < n; ++i) g[i] = load(p.g[i] + at);
+#pragma unroll
+      for (int j = 0; j < m; ++j) {
         const float y = load(p.y[j] + at);
         float acc = 0.0f;
-        for (int i = 0; i < p.n; ++i) {
-          acc += load(coef + i * p.m + j) * g[i];
-          dots[i * p.m + j] += g[i] * y;
+#pragma unroll
+        for (int i = 0; i < n; ++i) {
+          acc += coef[i * m + j] * g[i];
+          dots[i * m + j] += g[i] * y;
         }
         if (p.want_gy) store(p.gy[j] + at, acc);
       }
     }
     if (gc == nullptr) continue;
     __syncthreads();  // the previous row's partials are read
+#pragma unroll
     for (int k = 0; k < products; ++k) {
       const float s = warp_sum(dots[k]);
       if (lane == 0) partial[k][warp] = s;
@@ -82,6 +97,19 @@ __global__ void mix_backward_kernel(BackwardOperands<T> p, const T* c, T* gc, in
       for (int w = 0; w < warps; ++w) s += partial[threadIdx.x][w];
       store(gc + r * products + threadIdx.x, s);
     }
+  }
+}
+
+// Calls f(std::integral_constant<int, N>, ..M) with the compiled shapes of AltUp's predict
+// (4 x 4) and correct (4 x 1), or zeros (sizes read at run time).
+template <class F>
+void with_shape(size_t n, size_t m, F&& f) {
+  if (n == 4 && m == 4) {
+    f(std::integral_constant<int, 4>{}, std::integral_constant<int, 4>{});
+  } else if (n == 4 && m == 1) {
+    f(std::integral_constant<int, 4>{}, std::integral_constant<int, 1>{});
+  } else {
+    f(std::integral_constant<int, 0>{}, std::integral_constant<int, 0>{});
   }
 }
 
@@ -106,9 +134,10 @@ void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tens
     fill<T>(x, p.x);
     fill<T>(y, p.y);
     fill<T>(out, p.out);
-    const dim3 grid(static_cast<unsigned>((d + kThreads - 1) / kThreads),
-                    static_cast<unsigned>(rows < 65535 ? rows : 65535));
-    mix_kernel<T><<<grid, kThreads, 0, stream(c.device())>>>(p, static_cast<const T*>(c.data_ptr()), rows, d);
+    with_shape(x.size(), y.size(), [&](auto n, auto m) {
+      mix_kernel<T, decltype(n)::value, decltype(m)::value><<<grid_for(rows * kThreads), kThreads, 0, stream(c.device())>>>(
+          p, static_cast<const T*>(c.data_ptr()), rows, d);
+    });
   });
   check_launch("add_mixed");
 }
@@ -128,8 +157,12 @@ void add_mixed_backward(const std::vector<const Tensor*>& y, const Tensor& c, co
     fill<T>(y, p.y);
     fill<T>(g, p.g);
     fill<T>(gy, p.gy);
-    mix_backward_kernel<T><<<grid_for(rows * kThreads), kThreads, 0, stream(c.device())>>>(
-        p, static_cast<const T*>(c.data_ptr()), gc != nullptr ? static_cast<T*>(gc->data_ptr()) : nullptr, rows, d);
+    with_shape(g.size(), y.size(), [&](auto n, auto m) {
+      mix_backward_kernel<T, decltype(n)::value, decltype(m)::value>
+          <<<grid_for(rows * kThreads), kThreads, 0, stream(c.device())>>>(
+              p, static_cast<const T*>(c.data_ptr()), gc != nullptr ? static_cast<T*>(gc->data_ptr()) : nullptr, rows,
+              d);
+    });
   });
   check_launch("add_mixed backward");
 }

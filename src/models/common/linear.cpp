@@ -25,9 +25,11 @@ Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora) {
            ") does not fit the weight ", layer.weight.describe());
   Tensor xa = lora->training ? dropout(x, lora->dropout, true) : x;
   // [..., in] -> [..., r] -> [..., out]. Adapters kept in f32 (master copies) under a bf16 model
-  // are cast for the product; the cast's backward returns their gradients in f32.
-  Tensor delta = linear(linear(xa, adapter->a.to(x.dtype())), adapter->b.to(x.dtype()));
-  return add(y, mul(delta, adapter->scale));
+  // are cast for the product; the cast's backward returns their gradients in f32. The scale
+  // multiplies the rank-r activations, not the [..., out] ones: the same sum, a fraction of the
+  // work (and the same bits when it is a power of two, as alpha / r usually is).
+  Tensor down = mul(linear(xa, adapter->a.to(x.dtype())), adapter->scale);  // [..., r]
+  return add(y, linear(down, adapter->b.to(x.dtype())));
 }
 
 }  // namespace vg::models
