@@ -114,7 +114,7 @@ void with_shape(size_t n, size_t m, F&& f) {
 }
 
 template <class T, class P>
-void fill(const std::vector<const Tensor*>& from, P* (&to)[kMaxTerms]) {
+void pointers_of(const std::vector<const Tensor*>& from, P* (&to)[kMaxTerms]) {
   for (size_t i = 0; i < from.size(); ++i) to[i] = static_cast<P*>(from[i]->data_ptr());
 }
 
@@ -131,9 +131,9 @@ void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tens
     Operands<T> p{};
     p.n = static_cast<int>(x.size());
     p.m = static_cast<int>(y.size());
-    fill<T>(x, p.x);
-    fill<T>(y, p.y);
-    fill<T>(out, p.out);
+    pointers_of<T>(x, p.x);
+    pointers_of<T>(y, p.y);
+    pointers_of<T>(out, p.out);
     with_shape(x.size(), y.size(), [&](auto n, auto m) {
       mix_kernel<T, decltype(n)::value, decltype(m)::value><<<grid_for(rows * kThreads), kThreads, 0, stream(c.device())>>>(
           p, static_cast<const T*>(c.data_ptr()), rows, d);
@@ -154,9 +154,9 @@ void add_mixed_backward(const std::vector<const Tensor*>& y, const Tensor& c, co
     p.n = static_cast<int>(g.size());
     p.m = static_cast<int>(y.size());
     p.want_gy = !gy.empty();
-    fill<T>(y, p.y);
-    fill<T>(g, p.g);
-    fill<T>(gy, p.gy);
+    pointers_of<T>(y, p.y);
+    pointers_of<T>(g, p.g);
+    pointers_of<T>(gy, p.gy);
     with_shape(g.size(), y.size(), [&](auto n, auto m) {
       mix_backward_kernel<T, decltype(n)::value, decltype(m)::value>
           <<<grid_for(rows * kThreads), kThreads, 0, stream(c.device())>>>(
