@@ -6,14 +6,13 @@
 #include "backend/constant_op.h"
 #include "backend/cpu/loops.h"
 #include "backend/cpu/vector_math.h"
+#include "backend/gelu_tanh_math.h"
 
 namespace vg::cpu {
 namespace {
 
 constexpr double kSqrt2 = 1.41421356237309504880;
 constexpr double kInvSqrt2Pi = 0.39894228040143267794;  // 1 / sqrt(2 pi)
-constexpr double kSqrt2OverPi = 0.79788456080286535588;
-constexpr double kGeluTanhCoef = 0.044715;
 constexpr double kQuickGeluCoef = 1.702;
 constexpr double kSoftplusThreshold = 20.0;  // PyTorch: softplus(x) = x above this
 
@@ -38,10 +37,7 @@ template <class T>
     case UnaryOp::Softplus: return x > T(kSoftplusThreshold) ? x : std::log1p(exp_of(x));
     case UnaryOp::Relu: return x > T(0) ? x : T(0);
     case UnaryOp::Gelu: return T(0.5) * x * (T(1) + std::erf(x / T(kSqrt2)));
-    case UnaryOp::GeluTanh: {
-      T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCoef) * x * x * x);
-      return T(0.5) * x * (T(1) + tanh_of(u));
-    }
+    case UnaryOp::GeluTanh: return gelu_tanh_value(x);
     case UnaryOp::QuickGelu: return x * sigmoid_of(T(kQuickGeluCoef) * x);
     case UnaryOp::Softcap: return a * tanh_of(x / a);
     case UnaryOp::PowScalar: return std::pow(x, a);
@@ -77,12 +73,7 @@ template <class T>
     case UnaryOp::Relu: return x > T(0) ? T(1) : T(0);
     case UnaryOp::Gelu:
       return T(0.5) * (T(1) + std::erf(x / T(kSqrt2))) + x * T(kInvSqrt2Pi) * std::exp(T(-0.5) * x * x);
-    case UnaryOp::GeluTanh: {
-      T u = T(kSqrt2OverPi) * (x + T(kGeluTanhCoef) * x * x * x);
-      T t = tanh_of(u);
-      T du = T(kSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCoef) * x * x);
-      return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
-    }
+    case UnaryOp::GeluTanh: return gelu_tanh_derivative(x);
     case UnaryOp::QuickGelu: {
       T s = sigmoid_of(T(kQuickGeluCoef) * x);
       return s + T(kQuickGeluCoef) * x * s * (T(1) - s);

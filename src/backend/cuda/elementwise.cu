@@ -6,14 +6,13 @@
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/for_each_element.cuh"
 #include "backend/cuda/kernels.h"
+#include "backend/gelu_tanh_math.h"
 
 namespace vg::cuda {
 namespace {
 
 constexpr float kSqrt2 = 1.41421356237309504880f;
 constexpr float kInvSqrt2Pi = 0.39894228040143267794f;
-constexpr float kSqrt2OverPi = 0.79788456080286535588f;
-constexpr float kGeluTanhCoef = 0.044715f;
 constexpr float kQuickGeluCoef = 1.702f;
 constexpr float kSoftplusThreshold = 20.0f;
 
@@ -39,7 +38,7 @@ __device__ __forceinline__ float unary_value(float x, float a, float b) {
   if constexpr (kOp == UnaryOp::Softplus) return x > kSoftplusThreshold ? x : log1pf(expf(x));
   if constexpr (kOp == UnaryOp::Relu) return x > 0.0f ? x : 0.0f;
   if constexpr (kOp == UnaryOp::Gelu) return 0.5f * x * (1.0f + erff(x / kSqrt2));
-  if constexpr (kOp == UnaryOp::GeluTanh) return 0.5f * x * (1.0f + tanhf(kSqrt2OverPi * (x + kGeluTanhCoef * x * x * x)));
+  if constexpr (kOp == UnaryOp::GeluTanh) return gelu_tanh_value(x);
   if constexpr (kOp == UnaryOp::QuickGelu) return x * sigmoid(kQuickGeluCoef * x);
   if constexpr (kOp == UnaryOp::Softcap) return a * tanhf(x / a);
   if constexpr (kOp == UnaryOp::PowScalar) return powf(x, a);
@@ -71,11 +70,7 @@ __device__ __forceinline__ float unary_derivative(float x, float y, float a, flo
   if constexpr (kOp == UnaryOp::Softplus) return x > kSoftplusThreshold ? 1.0f : sigmoid(x);
   if constexpr (kOp == UnaryOp::Relu) return x > 0.0f ? 1.0f : 0.0f;
   if constexpr (kOp == UnaryOp::Gelu) return 0.5f * (1.0f + erff(x / kSqrt2)) + x * kInvSqrt2Pi * expf(-0.5f * x * x);
-  if constexpr (kOp == UnaryOp::GeluTanh) {
-    const float t = tanhf(kSqrt2OverPi * (x + kGeluTanhCoef * x * x * x));
-    const float du = kSqrt2OverPi * (1.0f + 3.0f * kGeluTanhCoef * x * x);
-    return 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * du;
-  }
+  if constexpr (kOp == UnaryOp::GeluTanh) return gelu_tanh_derivative(x);
   if constexpr (kOp == UnaryOp::QuickGelu) {
     const float s = sigmoid(kQuickGeluCoef * x);
     return s + kQuickGeluCoef * x * s * (1.0f - s);

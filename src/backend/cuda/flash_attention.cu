@@ -85,6 +85,23 @@ __device__ void load_tile(const View<const T>& src, int64_t b, int64_t h, int64_
   }
 }
 
+// Replaces the block's key and value tiles with keys [j0, j0 + kKeys) of (b, kv head), once
+// every warp is done with the previous ones.
+template <class T, int D>
+__device__ void load_key_tiles(const View<const T>& k, const View<const T>& v, int64_t b, int64_t kv, int64_t j0,
+                               int64_t lk, T* k_tile, T* v_tile) {
+  __syncthreads();
+  load_tile<T, D>(k, b, kv, j0, Tiles<D>::kKeys, lk, k_tile);
+  load_tile<T, D>(v, b, kv, j0, Tiles<D>::kKeys, lk, v_tile);
+  mma::wait_async_copies();
+  __syncthreads();
+}
+
+// Whether query row i (< Lq) sees key j: in range, by position, and by the key mask.
+__device__ __forceinline__ bool sees(const Geometry& g, const KeyMask& mask, int64_t b, int64_t i, int64_t j) {
+  return j < g.Lk && g.visible(i, j) && mask.allows(b, j);
+}
+
 // acc[16 x N] += A B^T for the 16 rows of A at `a` and the N rows of B at `b`, both [.][D] tiles.
 template <class T, int D, int N>
 __device__ __forceinline__ void multiply_by_transposed(const T* a, const T* b, float (&acc)[N / 8][4]) {
@@ -176,11 +193,7 @@ __global__ void __launch_bounds__(32 * kWarps) forward_kernel(View<const T> q, V
   float o[D / 8][4] = {};
   float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.0f, 0.0f};
   for (int64_t j0 = keys.begin; j0 < keys.end; j0 += kKeys) {
-    __syncthreads();  // every warp is done with the previous tiles
-    load_tile<T, D>(k, b, kv, j0, kKeys, g.Lk, k_tile);
-    load_tile<T, D>(v, b, kv, j0, kKeys, g.Lk, v_tile);
-    mma::wait_async_copies();
-    __syncthreads();
+    load_key_tiles<T, D>(k, v, b, kv, j0, g.Lk, k_tile, v_tile);
 
     float s[kKeys / 8][4] = {};  // [16 x kKeys] scores of this warp's rows
     multiply_by_transposed<T, D, kKeys>(q_tile + warp * 16 * P, k_tile, s);
@@ -190,7 +203,7 @@ __global__ void __launch_bounds__(32 * kWarps) forward_kernel(View<const T> q, V
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const int64_t i = row0 + 8 * (e / 2), j = j0 + nt * 8 + 2 * (lane % 4) + (e & 1);
-        const bool seen = i < g.Lq && j < g.Lk && g.visible(i, j) && mask.allows(b, j);
+        const bool seen = i < g.Lq && sees(g, mask, b, i, j);
         s[nt][e] = seen ? s[nt][e] * scale : -INFINITY;
         tile_max[e / 2] = fmaxf(tile_max[e / 2], s[nt][e]);
       }
@@ -264,11 +277,7 @@ __global__ void __launch_bounds__(32 * kWarps) dq_kernel(View<const T> q, View<c
 
   float acc[D / 8][4] = {};
   for (int64_t j0 = keys.begin; j0 < keys.end; j0 += kKeys) {
-    __syncthreads();
-    load_tile<T, D>(k, b, kv, j0, kKeys, g.Lk, k_tile);
-    load_tile<T, D>(v, b, kv, j0, kKeys, g.Lk, v_tile);
-    mma::wait_async_copies();
-    __syncthreads();
+    load_key_tiles<T, D>(k, v, b, kv, j0, g.Lk, k_tile, v_tile);
 
     float s[kKeys / 8][4] = {}, dp[kKeys / 8][4] = {};
     multiply_by_transposed<T, D, kKeys>(q_tile + warp * 16 * P, k_tile, s);
@@ -279,7 +288,7 @@ __global__ void __launch_bounds__(32 * kWarps) dq_kernel(View<const T> q, View<c
       for (int e = 0; e < 4; ++e) {
         const int r = e / 2;
         const int64_t i = row0 + 8 * r, j = j0 + nt * 8 + 2 * (lane % 4) + (e & 1);
-        const bool seen = i < g.Lq && j < g.Lk && g.visible(i, j) && mask.allows(b, j);
+        const bool seen = i < g.Lq && sees(g, mask, b, i, j);
         const float p = seen ? exp2f(s[nt][e] * scale - row_lse[r]) : 0.0f;
         s[nt][e] = p * (dp[nt][e] - row_delta[r]) * g.scale;  // ds
       }
@@ -428,11 +437,8 @@ bool supports(const Geometry& g, DType dtype, const Tensor* mask, std::initializ
   for (const Tensor* t : operands) {
     if (t != nullptr && !aligned(*t)) return false;
   }
-  int major = 0, shared_limit = 0;
-  check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device.index), "device query");
-  check(cudaDeviceGetAttribute(&shared_limit, cudaDevAttrMaxSharedMemoryPerBlockOptin, device.index),
-        "device query");
-  return major >= 8 && bytes <= static_cast<size_t>(shared_limit);
+  const Capabilities& gpu = capabilities(device.index);
+  return gpu.major >= 8 && bytes <= gpu.shared_per_block;
 }
 
 void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const Geometry& g,

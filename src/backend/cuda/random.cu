@@ -17,13 +17,13 @@ __global__ void uniform_kernel(T* out, int64_t n, uint64_t seed, uint64_t first)
   }
 }
 
-// v as a tensor of T holds it (p and 1 / (1 - p) of dropout).
+// v as a tensor of T holds it (p and 1 / (1 - p) of dropout), through core's conversions.
 template <class T>
 float rounded_to(double v) {
   if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    return __bfloat162float(__float2bfloat16_rn(static_cast<float>(v)));
+    return bf16_to_f32(f32_to_bf16(static_cast<float>(v)));
   } else if constexpr (std::is_same_v<T, __half>) {
-    return __half2float(__float2half_rn(static_cast<float>(v)));
+    return f16_to_f32(f32_to_f16(static_cast<float>(v)));
   } else {
     return static_cast<float>(v);
   }

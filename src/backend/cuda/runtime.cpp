@@ -18,6 +18,7 @@ struct DeviceState {
   cudaStream_t stream = nullptr;
   cublasLtHandle_t blaslt = nullptr;
   void* workspace = nullptr;
+  Capabilities capabilities;
 };
 
 std::array<DeviceState, kMaxDevices>& states() {
@@ -34,6 +35,10 @@ DeviceState& state(int index) {
     const cublasStatus_t status = cublasLtCreate(&s.blaslt);
     VG_CHECK(status == CUBLAS_STATUS_SUCCESS, "cuda", "cublasLtCreate failed: ", cublasLtGetStatusString(status));
     check(cudaMalloc(&s.workspace, kBlasWorkspaceBytes), "allocating the cuBLASLt workspace");
+    int shared = 0;
+    check(cudaDeviceGetAttribute(&s.capabilities.major, cudaDevAttrComputeCapabilityMajor, index), "device query");
+    check(cudaDeviceGetAttribute(&shared, cudaDevAttrMaxSharedMemoryPerBlockOptin, index), "device query");
+    s.capabilities.shared_per_block = static_cast<size_t>(shared);
   });
   return s;
 }
@@ -60,6 +65,8 @@ int current_device() {
 cudaStream_t stream(int device_index) { return state(device_index).stream; }
 
 void* blaslt_handle(int device_index) { return state(device_index).blaslt; }
+
+const Capabilities& capabilities(int device_index) { return state(device_index).capabilities; }
 
 void* blaslt_workspace(int device_index, size_t* bytes) {
   *bytes = kBlasWorkspaceBytes;

@@ -1,5 +1,6 @@
 // Per-device state of the CUDA backend: the stream every kernel and copy is enqueued on, the
-// cuBLASLt handle and its workspace, and error checks that name what failed.
+// cuBLASLt handle and its workspace, the capabilities kernels choose their paths by, and error
+// checks that name what failed.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -24,6 +25,13 @@ int current_device();
 // order, so the stream-ordered allocator can hand a freed block to the next op at once.
 cudaStream_t stream(int device_index);
 inline cudaStream_t stream(Device device) { return stream(device.index); }
+
+// What the kernels choose their paths by, queried once per device.
+struct Capabilities {
+  int major = 0;                // compute capability: 8+ has bf16 tensor cores (mma.sync)
+  size_t shared_per_block = 0;  // bytes of shared memory a block may opt in to
+};
+const Capabilities& capabilities(int device_index);
 
 // cuBLASLt handle (cublasLtHandle_t, kept opaque here) and a 32 MiB workspace for the device.
 void* blaslt_handle(int device_index);
