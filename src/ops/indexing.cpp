@@ -137,6 +137,22 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
   return out;
 }
 
+void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  ops::check_defined("index_copy_", {&out, &index, &src});
+  ops::check_same_device("index_copy_", {&out, &index, &src});
+  dim = normalize_dim(dim, out.rank(), "index_copy_");
+  VG_CHECK(out.is_contiguous(), "index_copy_", "the destination must be contiguous, got ", out.describe());
+  VG_CHECK(index.rank() <= 1, "index_copy_", "the index must be 0-d or 1-d, got ", index.describe());
+  Shape expected = out.shape();
+  expected[dim] = index.numel();
+  VG_CHECK(src.shape() == expected, "index_copy_", "src ", src.describe(), " must be ", expected, " to fill ",
+           out.describe(), " at ", index.numel(), " indices of dim ", dim);
+  VG_CHECK(!autograd::needs_grad(out) && !autograd::needs_grad(src), "index_copy_",
+           "is an in-place copy without a gradient; call it under NoGradGuard on tensors that need none");
+  const Tensor values = src.to(out.dtype()).contiguous();
+  VG_CUDA_OR_CPU(out.device(), index_copy(out, dim, index.contiguous(), values));
+}
+
 Tensor embedding(const Tensor& weight, const Tensor& ids) {
   ops::check_defined("embedding", {&weight, &ids});
   VG_CHECK(weight.rank() >= 1, "embedding", "the table must have rank >= 1, got ", weight.describe());

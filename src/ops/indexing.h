@@ -20,6 +20,11 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index);
 // weight[V, ...] looked up by ids of any shape -> [*ids.shape, ...]. Ids are range-checked.
 Tensor embedding(const Tensor& weight, const Tensor& ids);
 
+// In place, no gradient: out[..., index[j], ...] = src[..., j, ...] along dim (torch.index_copy_).
+// out must be contiguous; src has out's shape except index.numel() along dim and is converted to
+// out's dtype. Indices should be distinct (a repeated one keeps one of its rows).
+void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
+
 // torch.gather: out[i][j] = x[i][index[i][j]] (dim 1); index has x's shape except along dim.
 Tensor gather(const Tensor& x, int dim, const Tensor& index);
 // Returns base with src added at index along dim (torch.scatter_add, out of place).

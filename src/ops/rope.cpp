@@ -55,10 +55,19 @@ std::pair<Tensor, Tensor> rope_tables(const Tensor& positions, int64_t head_dim,
   VG_CHECK(head_dim > 0 && head_dim % 2 == 0, op, "head_dim must be positive and even, got ", head_dim);
   VG_CHECK(std::isfinite(theta) && theta > 0, op, "theta must be positive, got ", theta);
   VG_CHECK(is_floating(dtype), op, "tables must have a floating dtype, got ", dtype);
-  const std::vector<int64_t> pos = positions.to_vector<int64_t>();
   // Half-precision tables are the f32 tables rounded (HF computes them in f32 under autocast too).
   const DType compute = accumulation_dtype(dtype);
   const int64_t t = positions.size(0);
+  if constexpr (kCudaBuild) {
+    if (positions.device().is_cuda() && compute == DType::F32 && head_dim <= cuda::kMaxRopeHeadDim) {
+      // Built where the positions are: a decode step then needs no host round trip.
+      Tensor c = Tensor::empty({t, head_dim}, compute, positions.device());
+      Tensor s = Tensor::empty({t, head_dim}, compute, positions.device());
+      cuda::rope_tables(positions.contiguous(), head_dim, theta, c, s);
+      return {c.to(dtype), s.to(dtype)};
+    }
+  }
+  const std::vector<int64_t> pos = positions.to_vector<int64_t>();
   // positions [T] -> cos, sin [T, D]
   Tensor c = Tensor::empty({t, head_dim}, compute), s = Tensor::empty({t, head_dim}, compute);
   cpu::rope_tables(pos, head_dim, theta, c, s);  // on the host, then moved to the positions' device

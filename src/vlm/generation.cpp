@@ -8,6 +8,7 @@ namespace vg {
 namespace {
 
 constexpr int32_t kEndOfTurn = 106;
+constexpr int64_t kCapacityStep = 256;  // KV cache sizes are multiples of this
 
 std::vector<int32_t> default_stop_ids(const gemma3n::Config& c) {
   std::vector<int32_t> ids;
@@ -72,7 +73,14 @@ const char* finish_reason_name(FinishReason reason) {
 
 std::vector<GenerationResult> generate(const gemma3n::Model& model, const std::vector<Prompt>& prompts,
                                        const GenerationOptions& options, const TokenCallback& on_token) {
+  Decoder decoder(model);
+  return generate(decoder, prompts, options, on_token);
+}
+
+std::vector<GenerationResult> generate(Decoder& decoder, const std::vector<Prompt>& prompts,
+                                       const GenerationOptions& options, const TokenCallback& on_token) {
   NoGradGuard no_grad;
+  const gemma3n::Model& model = decoder.model();
   const gemma3n::Config& c = model.config();
   VG_CHECK(!prompts.empty(), "generate", "no prompts given");
   VG_CHECK(options.max_new_tokens >= 0, "generate", "max_new_tokens must be >= 0, got ", options.max_new_tokens);
@@ -99,6 +107,8 @@ std::vector<GenerationResult> generate(const gemma3n::Model& model, const std::v
     s.seed += static_cast<uint64_t>(b);  // rows draw independent streams
     samplers.emplace_back(s);
   }
+  // Greedy without a penalty is the device's argmax: no logits come to the host.
+  const bool device_argmax = samplers.front().is_greedy() && options.sampling.repetition_penalty == 1.0;
   std::vector<std::vector<int32_t>> history(static_cast<size_t>(B));  // prompt + generated, for the penalty
   std::vector<int64_t> next_position(static_cast<size_t>(B));
   for (int64_t b = 0; b < B; ++b) {
@@ -107,17 +117,18 @@ std::vector<GenerationResult> generate(const gemma3n::Model& model, const std::v
   }
   std::vector<bool> done(static_cast<size_t>(B), false);
 
-  gemma3n::KVCache cache(c, B);
-  gemma3n::ForwardArgs args = prefill_batch(model, prompts);
-  Tensor hidden = model.forward(args, &cache);         // [B, T, D]
-  Tensor last = hidden.select(1, hidden.size(1) - 1);  // [B, D]
+  // The cache holds the padded prompt and every step but the last (its token is not fed back),
+  // rounded up so that similar requests share a recorded decode step.
+  const int64_t needed = longest + options.max_new_tokens - 1;
+  const int64_t capacity = std::min(c.max_position_embeddings, (needed + kCapacityStep - 1) / kCapacityStep * kCapacityStep);
+  Tensor logits = decoder.prefill(prefill_batch(model, prompts), capacity);  // [B, V]
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    Tensor logits = model.logits(last);  // [B, V]
+    const std::vector<int32_t> argmax = device_argmax ? decoder.greedy_ids() : std::vector<int32_t>{};
     std::vector<int64_t> next(static_cast<size_t>(B), c.pad_token_id);
     for (int64_t b = 0; b < B; ++b) {
       const auto row = static_cast<size_t>(b);
       if (done[row]) continue;
-      const int32_t id = samplers[row].next(logits.select(0, b), history[row]);
+      const int32_t id = device_argmax ? argmax[row] : samplers[row].next(logits.select(0, b), history[row]);
       next[row] = id;
       history[row].push_back(id);
       const bool is_stop = std::find(stop_ids.begin(), stop_ids.end(), id) != stop_ids.end();
@@ -138,11 +149,7 @@ std::vector<GenerationResult> generate(const gemma3n::Model& model, const std::v
       positions[static_cast<size_t>(b)] = next_position[static_cast<size_t>(b)]++;
       valid[static_cast<size_t>(b)] = done[static_cast<size_t>(b)] ? 0 : 1;
     }
-    gemma3n::ForwardArgs step_args;
-    step_args.ids = Tensor::from_vector(next, {B, 1});
-    step_args.positions = Tensor::from_vector(positions, {B, 1});
-    step_args.valid = Tensor::from_vector(valid, {B, 1}).to(DType::Bool);
-    last = model.forward(step_args, &cache).select(1, 0);  // [B, D]
+    logits = decoder.step(next, positions, valid);  // [B, V]
   }
   return results;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "models/gemma3n/model.h"
+#include "vlm/decoder.h"
 #include "vlm/sampling.h"
 
 namespace vg {
@@ -46,6 +47,9 @@ using TokenCallback = std::function<bool(int64_t row, int32_t id)>;
 // Generates for each prompt (in one batch). Uses no autograd. Throws if a prompt is empty or
 // prompt + max_new_tokens exceeds the model's context.
 std::vector<GenerationResult> generate(const gemma3n::Model& model, const std::vector<Prompt>& prompts,
+                                       const GenerationOptions& options, const TokenCallback& on_token = {});
+// The same with a Decoder kept between calls, which reuses its cache and recorded decode step.
+std::vector<GenerationResult> generate(Decoder& decoder, const std::vector<Prompt>& prompts,
                                        const GenerationOptions& options, const TokenCallback& on_token = {});
 
 }  // namespace vg

@@ -153,6 +153,17 @@ TEST(CudaConformance, GatherAndScatter) {
   for_both_dtypes("flip", {x}, [](const auto& v) { return flip(v[0], {0, 2}); });
   const Tensor bad = Tensor::from_vector<int64_t>({1, 37}, {2}).to(Device::cuda());
   expect_error([&] { (void)embedding(table.to(Device::cuda()), bad); }, {"index 37 is out of range"});
+  // index_copy_ (no gradient): rows of a [5, 9, 6] buffer along dim 1, i32 and i64 indices.
+  for (DType index_dtype : {DType::I64, DType::I32}) {
+    const Tensor slots = Tensor::from_vector<int64_t>({7, 0, 4}, {3}).to(index_dtype);
+    const Tensor rows = rnd({5, 3, 6}, 35).to(DType::BF16);
+    Tensor on_cpu = x.to(DType::BF16).clone(), on_gpu = on_cpu.to(Device::cuda());
+    index_copy_(on_cpu, 1, slots, rows);
+    index_copy_(on_gpu, 1, slots.to(Device::cuda()), rows.to(Device::cuda()));
+    EXPECT_EQ(on_gpu.to(Device::cpu()).to(DType::F32).to_vector<float>(), on_cpu.to(DType::F32).to_vector<float>());
+  }
+  expect_error([&] { index_copy_(table.to(Device::cuda()), 0, bad, rnd({2, 24}, 36).to(Device::cuda())); },
+               {"index 37 is out of range"});
 }
 
 TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
@@ -201,6 +212,16 @@ TEST(CudaConformance, RotaryEmbedding) {
   const auto [cos_gpu, sin_gpu] = rope_tables(positions.to(Device::cuda()), 32, 10000.0);
   EXPECT_TRUE(cos_gpu.device().is_cuda());
   EXPECT_EQ(cos_gpu.to_vector<float>(), cos.to_vector<float>());
+  EXPECT_EQ(sin_gpu.to_vector<float>(), sin.to_vector<float>());
+  // Gemma's geometry (head dim 256, theta 1e6) at long positions, i32 positions, bf16 tables:
+  // built on the device with the host's f32 arithmetic.
+  const Tensor far = Tensor::from_vector<int32_t>({0, 511, 4097, 32767}, {4});
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    const auto [c_host, s_host] = rope_tables(far, 256, 1e6, dtype);
+    const auto [c_dev, s_dev] = rope_tables(far.to(Device::cuda()), 256, 1e6, dtype);
+    EXPECT_LE(testing::scaled_error(c_dev.to(Device::cpu()).to(DType::F32), c_host.to(DType::F32)), 1e-6);
+    EXPECT_LE(testing::scaled_error(s_dev.to(Device::cpu()).to(DType::F32), s_host.to(DType::F32)), 1e-6);
+  }
   // x [B, H, T, D] with tables [T, D] broadcast over batch and heads.
   for_both_dtypes("apply_rope", {rnd({2, 3, 7, 32}, 51), cos, sin},
                   [](const auto& v) { return apply_rope(v[0], v[1], v[2]); });

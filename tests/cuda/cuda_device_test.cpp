@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "core/allocator.h"
+#include "core/device_graph.h"
 #include "support/cuda_conformance.h"
 #include "support/tensor_testing.h"
 #if VG_HAVE_CUDA
@@ -75,6 +76,28 @@ TEST(CudaDevice, RandomNumbersAndDropoutMasksAreTheCpus) {
   Generator a(5), b(5);
   const Tensor kept_cpu = dropout(x, 0.3, true, a), kept_gpu = dropout(x.to(Device::cuda()), 0.3, true, b);
   EXPECT_EQ(kept_gpu.to(Device::cpu()).to_vector<float>(), kept_cpu.to_vector<float>());
+}
+
+TEST(CudaDevice, GraphsReplayWithNewInputsAndRefuseHostCopies) {
+  VG_REQUIRE_GPU();
+  const Device gpu = Device::cuda();
+  Tensor x = zeros({1000}, DType::F32, gpu), y = zeros({1000}, DType::F32, gpu);
+  DeviceGraph graph(gpu);
+  EXPECT_FALSE(graph.captured());
+  graph.capture([&] { copy_(y, add(mul(x, 2.0), 1.0)); });  // a temporary inside: the graph's memory
+  ASSERT_TRUE(graph.captured());
+  EXPECT_EQ(y.to_vector<float>()[0], 0.0f);  // recording runs nothing
+  for (float value : {3.0f, -1.5f}) {
+    fill_(x, value);
+    graph.replay();
+    std::vector<float> out = y.to_vector<float>();
+    EXPECT_EQ(out.front(), 2 * value + 1);
+    EXPECT_EQ(out.back(), 2 * value + 1);
+  }
+  DeviceGraph bad(gpu);
+  expect_error([&] { bad.capture([&] { (void)x.to(Device::cpu()); }); }, {"cannot be recorded in a graph"});
+  EXPECT_FALSE(bad.captured());
+  EXPECT_EQ(add(x, 1.0).to_vector<float>()[0], -0.5f);  // the stream works after the failed recording
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // shapes the models send them in bf16 and f16 (head dims 256, 128, 64), long enough to span
 // several query blocks and key tiles, with partial tiles, causal and sliding windows, grouped
 // heads, key padding masks (a batch that sees nothing), decoding against a cache and chunked
-// prefill. f32 runs the same cases through the CUDA-core kernels.
+// prefill. f32 runs the same cases through the CUDA-core kernels. Single-query steps go to the
+// key-split decode kernels (backend/cuda/decode_attention.cu) in every dtype.
 #include <gtest/gtest.h>
 
 #include "ops/ops.h"
@@ -71,6 +72,28 @@ TEST(CudaFlashAttention, DecodeAndChunkedPrefillAgainstACache) {
   chunk.query_offset = -1;
   check_all_dtypes("20 new tokens against 85, window 30",
                    {rnd({1, 8, 20, 256}, 16), rnd({1, 2, 85, 256}, 17), rnd({1, 2, 85, 256}, 18)}, attention(chunk));
+}
+
+TEST(CudaFlashAttention, DecodeStepsSplitOverKeySlices) {
+  VG_REQUIRE_GPU();
+  // A step over a fixed cache (backend/cuda/decode_attention.cu): 300 slots, five slices of 64
+  // with the last partial; unwritten slots masked, and a batch that sees no key at all.
+  std::vector<uint8_t> valid(3 * 300, 1);
+  for (int j = 200; j < 300; ++j) valid[j] = 0;
+  for (int j = 0; j < 300; j += 7) valid[300 + j] = 0;
+  for (int j = 0; j < 300; ++j) valid[600 + j] = 0;
+  const Tensor mask = Tensor::from_vector(valid, {3, 1, 1, 300}).to(DType::Bool);
+  AttentionOptions step = causal();
+  step.query_offset = -1;
+  step.scale = 1.0;
+  check_all_dtypes("decode step, 4 query heads per kv head, head_dim 256",
+                   {rnd({3, 8, 1, 256}, 19), rnd({3, 2, 300, 256}, 20), rnd({3, 2, 300, 256}, 21), mask},
+                   attention(step, true));
+  AttentionOptions windowed = causal(100);
+  windowed.query_offset = -1;
+  windowed.scale = 0.125;
+  check_all_dtypes("decode step in a window of 100, head_dim 64",
+                   {rnd({2, 2, 1, 64}, 22), rnd({2, 1, 150, 64}, 23), rnd({2, 1, 150, 64}, 24)}, attention(windowed));
 }
 
 }  // namespace

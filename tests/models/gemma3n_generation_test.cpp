@@ -94,6 +94,54 @@ TEST_F(TinyGeneration, KvCacheLogitsEqualFullForwardLogits) {
   EXPECT_EQ(cache.length(), 13);
 }
 
+TEST_F(TinyGeneration, FixedCacheRingsGiveTheFullForwardLogits) {
+  NoGradGuard no_grad;
+  std::vector<int64_t> ids = {2, 5, 9, 300, 41, 77, 12, 8, 250, 3, 99, 11, 64};
+  gemma3n::ForwardArgs full;
+  full.ids = Tensor::from_vector(ids, {1, 13});
+  Tensor expected = model_->logits(model_->forward(full));
+  // A 6-token prompt (longer than the sliding window of 4), then one token per step: the sliding
+  // rings wrap several times.
+  gemma3n::KVCache cache(model_->config(), 1, 13, model_->dtype(), model_->device());
+  ASSERT_TRUE(cache.fixed());
+  std::vector<Tensor> parts;
+  for (int64_t at = 0; at < 13; at = cache.length()) {
+    gemma3n::ForwardArgs step;
+    step.ids = full.ids.slice(1, at, at == 0 ? 6 : at + 1);
+    parts.push_back(model_->logits(model_->forward(step, &cache)));
+  }
+  EXPECT_ALL_CLOSE(concat(parts, 1), expected, 1e-4, 1e-4);
+  // Clearing keeps the buffers; the same tokens again give the same logits.
+  cache.clear();
+  gemma3n::ForwardArgs prompt;
+  prompt.ids = full.ids.slice(1, 0, 6);
+  EXPECT_ALL_CLOSE(model_->logits(model_->forward(prompt, &cache)), parts[0], 0.0, 0.0);
+}
+
+TEST_F(TinyGeneration, FixedCacheRejectsChunksAndOverflow) {
+  NoGradGuard no_grad;
+  gemma3n::KVCache cache(model_->config(), 1, 5, model_->dtype(), model_->device());
+  gemma3n::ForwardArgs three;
+  three.ids = Tensor::from_vector(std::vector<int64_t>{2, 5, 9}, {1, 3});
+  (void)model_->forward(three, &cache);
+  testing::expect_error([&] { (void)model_->forward(three, &cache); }, {"one token per step"});
+  gemma3n::ForwardArgs one;
+  one.ids = Tensor::from_vector(std::vector<int64_t>{7}, {1, 1});
+  (void)model_->forward(one, &cache);
+  (void)model_->forward(one, &cache);
+  testing::expect_error([&] { (void)model_->forward(one, &cache); }, {"the cache holds 5 tokens"});
+}
+
+TEST_F(TinyGeneration, ADecoderKeptBetweenCallsGivesFreshResults) {
+  Decoder decoder(*model_);
+  const Prompt a{{2, 17, 300, 45, 9}, {}, {}}, b{{2, 8}, {}, {}};
+  const std::vector<int32_t> first = generate(decoder, {a}, greedy(10))[0].ids;
+  (void)generate(decoder, {b}, greedy(6));  // the same session, cleared
+  EXPECT_EQ(generate(decoder, {a}, greedy(10))[0].ids, first);
+  EXPECT_EQ(generate(*model_, {a}, greedy(10))[0].ids, first);
+  EXPECT_FALSE(decoder.uses_graphs());  // the CPU steps op by op
+}
+
 TEST_F(TinyGeneration, StopsOnStopTokensAndCallbacks) {
   const Prompt prompt{{2, 17, 300, 45, 9}, {}, {}};
   std::vector<int32_t> free_run = generate(*model_, {prompt}, greedy(12))[0].ids;

@@ -58,6 +58,18 @@ TEST(Indexing, EmbeddingGathersAnyDtypeAndChecksIds) {
   EXPECT_THROW(embedding(table, Tensor::from_vector<int64_t>({-1}, {1})), Error);
 }
 
+TEST(Indexing, IndexCopyWritesRowsInPlace) {
+  // torch: zeros(2, 4, 2).index_copy_(1, tensor([3, 0]), src) puts src[:, 0] at 3 and src[:, 1] at 0.
+  Tensor buffer = zeros({2, 4, 2}, DType::F32);
+  Tensor src = Tensor::from_vector<double>({1, 2, 3, 4, 5, 6, 7, 8}, {2, 2, 2});  // converted to f32
+  index_copy_(buffer, 1, Tensor::from_vector<int32_t>({3, 0}, {2}), src);
+  EXPECT_EQ(buffer.to_vector<float>(), (std::vector<float>{3, 4, 0, 0, 0, 0, 1, 2, 7, 8, 0, 0, 0, 0, 5, 6}));
+  EXPECT_THROW(index_copy_(buffer, 1, Tensor::from_vector<int64_t>({4}, {1}), zeros({2, 1, 2})), Error);
+  EXPECT_THROW(index_copy_(buffer, 1, Tensor::from_vector<int64_t>({1}, {1}), zeros({2, 2, 2})), Error);  // shape
+  EXPECT_THROW(index_copy_(buffer.transpose(0, 1), 0, Tensor::from_vector<int64_t>({1}, {1}), zeros({1, 2, 2})),
+               Error);  // not contiguous
+}
+
 TEST(Indexing, SplitChunkStackAndViews) {
   Tensor x = arange(12, DType::F64).reshape({3, 4});
   std::vector<Tensor> parts = split(x, {1, 3}, 1);

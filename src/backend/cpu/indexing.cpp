@@ -47,6 +47,22 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
       });
 }
 
+void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  VG_ASSERT(out.is_contiguous() && src.is_contiguous());
+  const DimSplit g = split_at(out.shape(), dim);
+  const std::vector<int64_t> idx = read_indices(index);
+  for (int64_t v : idx) check_range("index_copy", v, g.extent);
+  const int64_t k = static_cast<int64_t>(idx.size());
+  const size_t row_bytes = static_cast<size_t>(dtype_nbytes(out.dtype(), g.inner));
+  const char* from = static_cast<const char*>(src.data_ptr());
+  char* to = static_cast<char*>(out.data_ptr());
+  for (int64_t t = 0; t < g.outer * k; ++t) {
+    const int64_t o = t / k, j = t % k;
+    std::memcpy(to + static_cast<size_t>(o * g.extent + idx[static_cast<size_t>(j)]) * row_bytes,
+                from + static_cast<size_t>(t) * row_bytes, row_bytes);
+  }
+}
+
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous());
   const DimSplit g = split_at(out.shape(), dim);

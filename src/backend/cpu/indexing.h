@@ -9,6 +9,9 @@ namespace vg::cpu {
 
 // out = x.index_select(dim, index); x contiguous, any non-quantized dtype (rows are copied).
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out);
+// out.index_copy_(dim, index, src): out[..., index[j], ...] = src[..., j, ...]; any non-quantized
+// dtype, contiguous. Repeated indices leave one of their rows (unspecified which).
+void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
 // out.index_add_(dim, index, src): out[..., index[j], ...] += src[..., j, ...]; floating, contiguous.
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
 // torch.gather / scatter_add_ along dim; all contiguous, index shaped like out / src.

@@ -54,21 +54,27 @@ void rope(const Tensor& x, const Tensor& cos, const Tensor& sin, const Tensor& o
   });
 }
 
+std::vector<float> rope_inverse_frequencies(int64_t head_dim, double theta) {
+  std::vector<float> inv_freq(static_cast<size_t>(head_dim / 2));
+  for (size_t i = 0; i < inv_freq.size(); ++i) {
+    // HF: 1.0 / (base ** (arange(0, D, 2).float() / D)), every step rounded to f32.
+    const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
+    inv_freq[i] = 1.0f / static_cast<float>(std::pow(static_cast<double>(static_cast<float>(theta)), exponent));
+  }
+  return inv_freq;
+}
+
 void rope_tables(const std::vector<int64_t>& positions, int64_t head_dim, double theta, const Tensor& cos,
                  const Tensor& sin) {
   dispatch_float(cos.dtype(), "rope_tables", [&](auto tag) {
     using T = decltype(tag);
     const int64_t half = head_dim / 2;
     std::vector<T> inv_freq(static_cast<size_t>(half));
-    for (int64_t i = 0; i < half; ++i) {
-      if constexpr (std::is_same_v<T, float>) {
-        // HF: 1.0 / (base ** (arange(0, D, 2).float() / D)), every step rounded to f32.
-        const float exponent = static_cast<float>(2 * i) / static_cast<float>(head_dim);
-        const float p = static_cast<float>(std::pow(static_cast<double>(static_cast<float>(theta)), exponent));
-        inv_freq[static_cast<size_t>(i)] = 1.0f / p;
-      } else {
-        inv_freq[static_cast<size_t>(i)] =
-            std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+    if constexpr (std::is_same_v<T, float>) {
+      inv_freq = rope_inverse_frequencies(head_dim, theta);
+    } else {
+      for (int64_t i = 0; i < half; ++i) {
+        inv_freq[static_cast<size_t>(i)] = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
       }
     }
     T* cp = cos.data<T>();

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "backend/cuda/attention_common.cuh"
+#include "backend/cuda/decode_attention.h"
 #include "backend/cuda/flash_attention.h"
 #include "backend/cuda/kernels.h"
 
@@ -232,6 +233,10 @@ void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const 
   const Geometry g = geometry_of(q, k, v, params);
   if (g.B * g.Hq * g.Lq == 0) return;
   set_device(q.device().index);
+  if (decode::supports(g, q.dtype())) {
+    decode::forward(q, k, v, mask, g, out, lse);
+    return;
+  }
   if (flash::supports(g, q.dtype(), mask, {&q, &k, &v, &out}, q.device())) {
     flash::forward(q, k, v, mask, g, out, lse);
     return;

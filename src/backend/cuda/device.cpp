@@ -102,6 +102,8 @@ void cuda_copy_bytes(void* dst, Device dst_device, const void* src, Device src_d
   if (bytes == 0) return;
   const Device on = dst_device.is_cuda() ? dst_device : src_device;
   cuda::set_device(on.index);
+  VG_CHECK(!cuda::capturing(on.index), "cuda",
+           "a copy between the host and the device cannot be recorded in a graph (it waits for the device)");
   cudaStream_t stream = cuda::stream(on);
   if (dst_device.is_cuda() && src_device.is_cuda() && dst_device != src_device) {
     // Work already queued on the source's stream must finish first.

@@ -1,6 +1,6 @@
 // CUDA gather/scatter kernels with the CPU's contracts (src/backend/cpu/indexing.h). Indices are
 // range-checked on the host before a launch (one small device-to-host copy) so that a bad id is
-// a clear error, never a fault. Sums into repeated indices run in index order within one thread
+// a clear error, never a fault; not while a graph is recorded, whose owner checks its inputs. Sums into repeated indices run in index order within one thread
 // per output column, so results are deterministic.
 #include "backend/cpu/indexing.h"
 #include "backend/cuda/common.cuh"
@@ -13,6 +13,7 @@ namespace {
 void check_indices(const char* op, const Tensor& index, int64_t extent) {
   VG_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, op, "indices must be i32 or i64, got ",
            index.dtype());
+  if (capturing(index.device().index)) return;  // a graph's owner checks the inputs it writes
   const std::vector<int64_t> values = cpu::read_indices(index.to(Device::cpu()).contiguous());
   for (int64_t v : values) {
     VG_CHECK(v >= 0 && v < extent, op, "index ", v, " is out of range for a dim of size ", extent);
@@ -30,6 +31,15 @@ __global__ void index_select_kernel(const W* x, const void* index, W* out, DimSp
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
     out[t] = x[(o * g.extent + index_at<I>(index, j)) * g.inner + i];
+  }
+}
+
+// out[o, index[j], i] = src[o, j, i], copying words of W.
+template <class W, class I>
+__global__ void index_copy_kernel(W* out, const void* index, const W* src, DimSplit g, int64_t k) {
+  VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
+    const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
+    out[(o * g.extent + index_at<I>(index, j)) * g.inner + i] = src[t];
   }
 }
 
@@ -93,6 +103,22 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
     });
   });
   check_launch("index_select");
+}
+
+void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  VG_ASSERT(out.is_contiguous() && src.is_contiguous() && index.is_contiguous());
+  const DimSplit g = split_at(out.shape(), dim);
+  check_indices("index_copy", index, g.extent);
+  if (src.numel() == 0) return;
+  set_device(out.device().index);
+  with_word(out.dtype(), "index_copy", [&](auto word) {
+    using W = decltype(word);
+    with_index_type(index.dtype(), [&](auto itag) {
+      index_copy_kernel<W, decltype(itag)><<<grid_for(src.numel()), kThreads, 0, stream(out.device())>>>(
+          static_cast<W*>(out.data_ptr()), index.data_ptr(), static_cast<const W*>(src.data_ptr()), g, index.numel());
+    });
+  });
+  check_launch("index_copy");
 }
 
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {

@@ -31,6 +31,7 @@ void copy(const Tensor& src, const Tensor& dst);
 
 // ---- gather and scatter (indexing.cu); indices i32 or i64, range-checked ----
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out);
+void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
 void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out);
 void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
@@ -65,8 +66,12 @@ void rms_norm(const Tensor& x, const Tensor* w, double eps, const Tensor& y, con
 void rms_norm_backward(const Tensor& x, const Tensor* w, const Tensor& rstd, const Tensor& g, const Tensor& gx,
                        const Tensor* gw);
 
-// ---- rotary position embedding (rope.cu); tables come from the CPU (cpu::rope_tables) ----
+// ---- rotary position embedding (rope.cu) ----
 void rope(const Tensor& x, const Tensor& cos, const Tensor& sin, const Tensor& out, bool transpose);
+// f32 tables [T, D] for i32/i64 positions [T] on the device, with cpu::rope_tables' f32 arithmetic
+// (head_dim <= kMaxRopeHeadDim); no host round trip, so it can be captured in a graph.
+inline constexpr int64_t kMaxRopeHeadDim = 512;
+void rope_tables(const Tensor& positions, int64_t head_dim, double theta, const Tensor& cos, const Tensor& sin);
 
 // ---- attention (attention.cu); lse is f32 ----
 void attention_forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask,

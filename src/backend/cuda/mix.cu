@@ -20,8 +20,9 @@ struct Operands {
   int n, m;
 };
 
-// One block per row (grid-stride): the row's coefficients are read once into registers, then
-// every thread mixes elements e, e + 256, ... of it.
+// Blocks walk the rows (grid-stride); with few rows (decoding) gridDim.y blocks share a row's
+// elements. A block reads the row's coefficients once into registers, then every thread mixes
+// elements e, e + stride, ... of it.
 template <class T, int kN, int kM>
 __global__ void mix_kernel(Operands<T> p, const T* c, int64_t rows, int64_t d) {
   const int n = kN > 0 ? kN : p.n, m = kN > 0 ? kM : p.m;  // AltUp's shapes known: all in registers
@@ -29,7 +30,7 @@ __global__ void mix_kernel(Operands<T> p, const T* c, int64_t rows, int64_t d) {
     float coef[kMaxProducts];
 #pragma unroll
     for (int k = 0; k < n * m; ++k) coef[k] = load(c + r * n * m + k);
-    for (int64_t e = threadIdx.x; e < d; e += blockDim.x) {
+    for (int64_t e = blockIdx.y * blockDim.x + threadIdx.x; e < d; e += static_cast<int64_t>(blockDim.x) * gridDim.y) {
       const int64_t at = r * d + e;
       float y[kMaxTerms];
 #pragma unroll
@@ -134,8 +135,10 @@ void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tens
     pointers_of<T>(x, p.x);
     pointers_of<T>(y, p.y);
     pointers_of<T>(out, p.out);
+    // A row per block when there are enough rows to fill the GPU; else each row over several.
+    const dim3 grid(grid_for(rows * kThreads), rows >= 256 ? 1u : static_cast<unsigned>((d + 2 * kThreads - 1) / (2 * kThreads)));
     with_shape(x.size(), y.size(), [&](auto n, auto m) {
-      mix_kernel<T, decltype(n)::value, decltype(m)::value><<<grid_for(rows * kThreads), kThreads, 0, stream(c.device())>>>(
+      mix_kernel<T, decltype(n)::value, decltype(m)::value><<<grid, kThreads, 0, stream(c.device())>>>(
           p, static_cast<const T*>(c.data_ptr()), rows, d);
     });
   });

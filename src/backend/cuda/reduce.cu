@@ -39,33 +39,88 @@ __device__ Extreme warp_better(Extreme e) {
   return e;
 }
 
-// One block per output element: its threads stride along the reduced dim.
+// The block's best candidate, in every thread of warp 0 (shared: 32 slots).
+template <bool kMax>
+__device__ Extreme block_better(Extreme e, Extreme* shared) {
+  e = warp_better<kMax>(e);
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  if (lane == 0) shared[warp] = e;
+  __syncthreads();
+  if (warp == 0) e = warp_better<kMax>(lane < static_cast<int>(blockDim.x / 32) ? shared[lane] : shared[0]);
+  return e;
+}
+
+// Reduces elements [begin, end) of a row at stride `inner` over the block: the sum (thread 0
+// holds it) or the extreme (warp 0 holds it).
 template <class T, ReduceOp kOp>
-__global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
+__device__ Extreme reduce_range(const T* p, int64_t begin, int64_t end, int64_t inner) {
   __shared__ float sums[32];
   __shared__ Extreme extremes[32];
-  const int64_t row = blockIdx.x;
-  const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
   if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
     float acc = 0.0f;
-    for (int64_t r = threadIdx.x; r < g.extent; r += blockDim.x) acc += load(p + r * g.inner);
-    acc = block_sum(acc, sums);
-    if (threadIdx.x == 0) store(out + row, kOp == ReduceOp::Mean ? acc / static_cast<float>(g.extent) : acc);
+    for (int64_t r = begin + threadIdx.x; r < end; r += blockDim.x) acc += load(p + r * inner);
+    return {block_sum(acc, sums), 0};
   } else {
     constexpr bool kMax = kOp == ReduceOp::Max;
     Extreme e{kMax ? -INFINITY : INFINITY, INT64_MAX};
-    for (int64_t r = threadIdx.x; r < g.extent; r += blockDim.x) e = better<kMax>(e, Extreme{load(p + r * g.inner), r});
-    e = warp_better<kMax>(e);
-    const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-    if (lane == 0) extremes[warp] = e;
-    __syncthreads();
-    if (warp == 0) {
-      e = lane < static_cast<int>(blockDim.x / 32) ? extremes[lane] : extremes[0];
-      e = warp_better<kMax>(e);
-      if (lane == 0) {
-        store(out + row, e.value);
-        if (indices != nullptr) indices[row] = e.index;
-      }
+    for (int64_t r = begin + threadIdx.x; r < end; r += blockDim.x) e = better<kMax>(e, Extreme{load(p + r * inner), r});
+    return block_better<kMax>(e, extremes);
+  }
+}
+
+// One block per output element: its threads stride along the reduced dim.
+template <class T, ReduceOp kOp>
+__global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
+  const int64_t row = blockIdx.x;
+  const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
+  const Extreme e = reduce_range<T, kOp>(p, 0, g.extent, g.inner);
+  if (threadIdx.x != 0) return;
+  if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
+    store(out + row, kOp == ReduceOp::Mean ? e.value / static_cast<float>(g.extent) : e.value);
+  } else {
+    store(out + row, e.value);
+    if (indices != nullptr) indices[row] = e.index;
+  }
+}
+
+// Long rows and few of them (the argmax over a 262k vocabulary at decode): block (c, row) reduces
+// chunk c of a contiguous row into f32 partials [rows, chunks]; combine_chunks_kernel then
+// reduces each row's partials in chunk order (deterministic, no atomics).
+constexpr int64_t kChunk = 4096;
+
+template <class T, ReduceOp kOp>
+__global__ void reduce_chunks_kernel(const T* x, int64_t extent, float* part_values, int64_t* part_indices) {
+  const int64_t row = blockIdx.y, chunk = blockIdx.x, at = row * gridDim.x + chunk;
+  const int64_t begin = chunk * kChunk, end = min(extent, begin + kChunk);
+  const Extreme e = reduce_range<T, kOp>(x + row * extent, begin, end, 1);
+  if (threadIdx.x == 0) {
+    part_values[at] = e.value;
+    part_indices[at] = e.index;
+  }
+}
+
+template <class T, ReduceOp kOp>
+__global__ void combine_chunks_kernel(const float* part_values, const int64_t* part_indices, int64_t chunks,
+                                      int64_t extent, T* out, int64_t* indices) {
+  __shared__ float sums[32];
+  __shared__ Extreme extremes[32];
+  const int64_t row = blockIdx.x;
+  const float* v = part_values + row * chunks;
+  if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
+    float acc = 0.0f;
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) acc += v[c];
+    acc = block_sum(acc, sums);
+    if (threadIdx.x == 0) store(out + row, kOp == ReduceOp::Mean ? acc / static_cast<float>(extent) : acc);
+  } else {
+    constexpr bool kMax = kOp == ReduceOp::Max;
+    Extreme e{kMax ? -INFINITY : INFINITY, INT64_MAX};
+    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
+      e = better<kMax>(e, Extreme{v[c], part_indices[row * chunks + c]});
+    }
+    e = block_better<kMax>(e, extremes);
+    if (threadIdx.x == 0) {
+      store(out + row, e.value);
+      if (indices != nullptr) indices[row] = e.index;
     }
   }
 }
@@ -110,6 +165,8 @@ __global__ void variance_kernel(const T* x, T* out, DimSplit g, int64_t correcti
 
 // Outputs along a long inner dim go one per thread; otherwise one block per output.
 bool by_columns(const DimSplit& g) { return g.inner >= 32 && g.outer * g.inner >= 1024; }
+// Contiguous rows too long for one block to finish fast, and too few to fill the GPU.
+bool by_chunks(const DimSplit& g) { return g.inner == 1 && g.extent >= 8 * kChunk && g.outer <= 64; }
 
 }  // namespace
 
@@ -131,6 +188,14 @@ void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tens
       constexpr ReduceOp kOp = decltype(constant)::value;
       if (by_columns(g)) {
         reduce_columns_kernel<T, kOp><<<grid_for(outputs), kThreads, 0, s>>>(src, dst, idx, g);
+      } else if (by_chunks(g)) {
+        const int64_t chunks = (g.extent + kChunk - 1) / kChunk;
+        Tensor values = Tensor::empty({outputs * chunks}, DType::F32, x.device());
+        Tensor where = Tensor::empty({outputs * chunks}, DType::I64, x.device());
+        reduce_chunks_kernel<T, kOp><<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outputs)), kThreads, 0, s>>>(
+            src, g.extent, values.data<float>(), where.data<int64_t>());
+        combine_chunks_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(
+            values.data<float>(), where.data<int64_t>(), chunks, g.extent, dst, idx);
       } else {
         VG_CHECK(outputs < (int64_t{1} << 31), "reduce", "too many outputs (", outputs, ") for one launch");
         reduce_rows_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(src, dst, idx, g);

@@ -64,6 +64,12 @@ int current_device() {
 
 cudaStream_t stream(int device_index) { return state(device_index).stream; }
 
+bool capturing(int device_index) {
+  cudaStreamCaptureStatus status = cudaStreamCaptureStatusNone;
+  check(cudaStreamIsCapturing(state(device_index).stream, &status), "cudaStreamIsCapturing");
+  return status != cudaStreamCaptureStatusNone;
+}
+
 void* blaslt_handle(int device_index) { return state(device_index).blaslt; }
 
 const Capabilities& capabilities(int device_index) { return state(device_index).capabilities; }

@@ -26,6 +26,10 @@ int current_device();
 cudaStream_t stream(int device_index);
 inline cudaStream_t stream(Device device) { return stream(device.index); }
 
+// True while the device's stream is being recorded into a graph (core/device_graph.h): host
+// round trips are impossible then, and the graph's owner has validated its inputs.
+bool capturing(int device_index);
+
 // What the kernels choose their paths by, queried once per device.
 struct Capabilities {
   int major = 0;                // compute capability: 8+ has bf16 tensor cores (mma.sync)

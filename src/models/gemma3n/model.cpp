@@ -66,6 +66,11 @@ Tensor Model::embed(const Tensor& ids) const {
   return mul(embedding(weights_.embed_tokens, ids.to(device())), std::sqrt(static_cast<double>(config_.hidden_size)));
 }
 
+Tensor Model::per_layer_token_embeddings(const Tensor& ids) const {
+  // Gathered on the host: [B, T] -> [B, T, L_stored * P]
+  return embedding(weights_.embed_tokens_per_layer, per_layer_vocabulary_ids(ids, config_.vocab_size_per_layer_input));
+}
+
 Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   const Config& c = config_;
   const Weights& w = weights_;
@@ -84,19 +89,22 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   const int64_t start = cache != nullptr ? cache->length() : 0;
   VG_CHECK(start + T <= c.max_position_embeddings, "gemma3n", "sequence of ", start + T,
            " tokens exceeds the model's context of ", c.max_position_embeddings);
+  if (cache != nullptr) cache->prepare(T);
 
   // Per-layer inputs (transformers' get_per_layer_inputs + project_per_layer_inputs): [B, T, L, P]
   Tensor ple = apply_linear(w.per_layer_model_projection, x0, lora_).reshape({B, T, L, P});
   ple = rms_norm(mul(ple, 1.0 / std::sqrt(static_cast<double>(c.hidden_size))), w.per_layer_projection_norm,
                  c.rms_norm_eps);
   const Tensor& ple_ids = args.ple_ids.defined() ? args.ple_ids : (args.embeds.defined() ? Tensor() : args.ids);
-  if (ple_ids.defined()) {
+  Tensor token_rows = args.ple_tokens.defined() ? args.ple_tokens
+                      : ple_ids.defined()       ? per_layer_token_embeddings(ple_ids)
+                                                : Tensor();
+  if (token_rows.defined()) {
     const int64_t stored_layers = w.embed_tokens_per_layer.size(1) / P;
-    // Gathered on the host, then moved as stored (bf16 in the released checkpoints): [B, T, L_stored * P]
-    Tensor token_part =
-        embedding(w.embed_tokens_per_layer, per_layer_vocabulary_ids(ple_ids, c.vocab_size_per_layer_input))
-            .to(device())
-            .to(dtype());
+    VG_CHECK(token_rows.shape() == Shape({B, T, stored_layers * P}), "gemma3n", "per-layer token embeddings ",
+             token_rows.describe(), " must be [", B, ", ", T, ", ", stored_layers * P, "]");
+    // Moved as stored (bf16 in the released checkpoints): [B, T, L_stored * P]
+    Tensor token_part = token_rows.to(device()).to(dtype());
     token_part = mul(token_part.reshape({B, T, stored_layers, P}), std::sqrt(static_cast<double>(P)));
     if (w.ple_kept_layers.defined()) token_part = index_select(token_part, 2, w.ple_kept_layers);
     ple = mul(add(ple, token_part), 1.0 / std::sqrt(2.0));

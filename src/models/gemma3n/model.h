@@ -29,6 +29,8 @@ struct ForwardArgs {
   Tensor embeds;                   // [B, T, D] inputs_embeds (text rows already scaled by sqrt(D)); overrides ids
   Tensor ple_ids;                  // [B, T] ids for the per-layer embedding lookup; default `ids`. With embeds
                                    // only and no ple_ids, the PLE token part is left out (as transformers does).
+  Tensor ple_tokens;               // [B, T, L * P] per-layer token embeddings already looked up
+                                   // (per_layer_token_embeddings), on any device; overrides ple_ids
   Tensor positions;                // i64 [B, T] RoPE positions; default cache length + 0..T-1
   Tensor valid;                    // bool [B, T]: false marks padding tokens (batched prompts); default all valid
   bool checkpoint_layers = false;  // gradient checkpointing of each decoder layer (training)
@@ -53,9 +55,14 @@ class Model {
 
   // Adapters used by every linear layer from now on (nullptr: none). Not owned.
   void set_lora(const models::LoraSet* lora) { lora_ = lora; }
+  const models::LoraSet* lora() const { return lora_; }
 
   // E[ids] * sqrt(D): [B, T] -> [B, T, D]. Ids must be in [0, vocab_size).
   Tensor embed(const Tensor& ids) const;
+  // The per-layer token embeddings of ids [B, T], looked up in the host table (ids outside it read
+  // row 0): [B, T, L_stored * P] on the host, as stored. forward does this itself from ple_ids; a
+  // recorded decode step takes them ready (ForwardArgs::ple_tokens).
+  Tensor per_layer_token_embeddings(const Tensor& ids) const;
   // The final hidden states [B, T, D] (after the last norm). With a cache, the tokens continue
   // the cached sequence and their K/V are appended.
   Tensor forward(const ForwardArgs& args, KVCache* cache = nullptr) const;

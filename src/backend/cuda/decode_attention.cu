@@ -1,0 +1,160 @@
+#include "backend/cuda/decode_attention.h"
+
+#include "backend/cuda/kernels.h"
+
+namespace vg::cuda::decode {
+namespace {
+
+constexpr int kKeysPerSlice = 32;
+constexpr int kMaxGroup = 8;           // query heads per kv head
+constexpr int kMaxPerLane = 256 / 32;  // head-dim elements a lane holds
+constexpr int kWarps = 8;
+constexpr int kThreadsPerBlock = 32 * kWarps;
+
+// Block (slice, kv head, batch) for the group's G query heads over the slice's keys, in three
+// phases whose loads are independent of each other (a decode step is latency-bound):
+//   1. scores: warps take keys round-robin; lane l holds elements l*E .. l*E+E-1 of the key and
+//      of every query (E = D / 32), a warp sum gives the G scores of a key;
+//   2. per query head, the slice's max m, probabilities p = e^(s - m) and their sum l;
+//   3. thread t sums p_j v_j[t] over the slice for every head.
+// Writes m, l and the unnormalised output [D] (f32) per query head for the merge.
+template <class T, int kPerLane>
+__global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, Mask<T> mask, Geometry g,
+                             int64_t slices, float* part_m, float* part_l, float* part_o) {
+  __shared__ float queries[kMaxGroup][32 * kMaxPerLane];
+  __shared__ float probs[kMaxGroup][kKeysPerSlice];
+  const int64_t slice = blockIdx.x, kv = blockIdx.y, b = blockIdx.z;
+  const int group = static_cast<int>(g.Hq / g.Hkv);
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+  const int64_t first = slice * kKeysPerSlice, count = smaller(g.Lk - first, kKeysPerSlice);
+  for (int e = threadIdx.x; e < group * g.D; e += blockDim.x) {
+    queries[e / g.D][e % g.D] = load(q.row(b, kv * group + e / g.D, 0) + e % g.D) * g.scale;
+  }
+  __syncthreads();
+
+  for (int j = warp; j < kKeysPerSlice; j += kWarps) {
+    float s[kMaxGroup];
+#pragma unroll
+    for (int h = 0; h < kMaxGroup; ++h) s[h] = 0.0f;
+    if (j < count) {
+      const T* key = k.row(b, kv, first + j) + lane * kPerLane;
+      float key_part[kPerLane];
+#pragma unroll
+      for (int i = 0; i < kPerLane; ++i) key_part[i] = load(key + i);
+#pragma unroll
+      for (int h = 0; h < kMaxGroup; ++h) {
+        if (h < group) {
+#pragma unroll
+          for (int i = 0; i < kPerLane; ++i) s[h] += queries[h][lane * kPerLane + i] * key_part[i];
+        }
+      }
+    }
+#pragma unroll
+    for (int h = 0; h < kMaxGroup; ++h) {
+      if (h >= group) continue;
+      const float dot = warp_sum(s[h]);
+      if (lane == 0) {
+        const int64_t at = first + j;
+        const bool seen = j < count && g.visible(0, at);
+        const float bias = seen ? mask.bias(b, kv * group + h, 0, at) : -INFINITY;
+        probs[h][j] = bias == -INFINITY ? -INFINITY : dot + bias;
+      }
+    }
+  }
+  __syncthreads();
+
+  // Phase 2: warp h turns head h's scores into probabilities (one key per lane).
+  if (warp < group) {
+    const float score = lane < kKeysPerSlice ? probs[warp][lane] : -INFINITY;
+    const float m = warp_max(score);
+    const float p = m == -INFINITY ? 0.0f : __expf(score - m);
+    const float l = warp_sum(p);
+    if (lane < kKeysPerSlice) probs[warp][lane] = p;
+    if (lane == 0) {
+      const int64_t at = (b * g.Hq + kv * group + warp) * slices + slice;
+      part_m[at] = m;
+      part_l[at] = l;
+    }
+  }
+  __syncthreads();
+
+  for (int d = threadIdx.x; d < g.Dv; d += blockDim.x) {
+    float acc[kMaxGroup];
+#pragma unroll
+    for (int h = 0; h < kMaxGroup; ++h) acc[h] = 0.0f;
+#pragma unroll 8
+    for (int j = 0; j < count; ++j) {
+      const float value = load(v.row(b, kv, first + j) + d);
+#pragma unroll
+      for (int h = 0; h < kMaxGroup; ++h) acc[h] += probs[h][j] * value;
+    }
+    for (int h = 0; h < group; ++h) part_o[((b * g.Hq + kv * group + h) * slices + slice) * g.Dv + d] = acc[h];
+  }
+}
+
+// Block (query head, batch), one thread per output element: out = sum_s o_s e^(m_s - M) / L with
+// M the largest slice max and L = sum_s l_s e^(m_s - M); lse = M + log L (-inf and a zero row
+// when no key was visible).
+template <class T>
+__global__ void merge_kernel(const float* part_m, const float* part_l, const float* part_o, int64_t slices, Geometry g,
+                             View<T> out, float* lse) {
+  const int64_t h = blockIdx.x, b = blockIdx.y, row = b * g.Hq + h;
+  const float* m = part_m + row * slices;
+  const float* l = part_l + row * slices;
+  float top = -INFINITY;
+  for (int64_t s = 0; s < slices; ++s) top = fmaxf(top, m[s]);
+  float total = 0.0f;
+  if (top != -INFINITY) {
+    for (int64_t s = 0; s < slices; ++s) total += l[s] * __expf(m[s] - top);
+  }
+  for (int64_t d = threadIdx.x; d < g.Dv; d += blockDim.x) {
+    float o = 0.0f;
+    if (total > 0.0f) {
+      for (int64_t s = 0; s < slices; ++s) o += part_o[(row * slices + s) * g.Dv + d] * __expf(m[s] - top);
+      o /= total;
+    }
+    store(out.row(b, h, 0) + d, o);
+  }
+  if (threadIdx.x == 0) lse[row] = total > 0.0f ? top + __logf(total) : -INFINITY;
+}
+
+}  // namespace
+
+bool supports(const Geometry& g, DType dtype) {
+  const int64_t per_lane = g.D / 32;
+  const bool width = g.D % 32 == 0 && (per_lane == 1 || per_lane == 2 || per_lane == 4 || per_lane == kMaxPerLane);
+  return dtype != DType::F64 && g.Lq == 1 && g.D == g.Dv && width && g.Hq % g.Hkv == 0 &&
+         g.Hq / g.Hkv <= kMaxGroup && g.Lk > 0;
+}
+
+void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const Geometry& g,
+             const Tensor& out, const Tensor& lse) {
+  const int64_t slices = (g.Lk + kKeysPerSlice - 1) / kKeysPerSlice;
+  VG_CHECK(slices < 65536, "scaled_dot_product_attention", "too many keys (", g.Lk, ") for one decode launch");
+  // Scratch per (batch, query head, slice): running max, sum and output.
+  Tensor part_m = Tensor::empty({g.B * g.Hq * slices}, DType::F32, q.device());
+  Tensor part_l = Tensor::empty({g.B * g.Hq * slices}, DType::F32, q.device());
+  Tensor part_o = Tensor::empty({g.B * g.Hq * slices * g.Dv}, DType::F32, q.device());
+  dispatch_floating(q.dtype(), "scaled_dot_product_attention", [&](auto tag) {
+    using T = decltype(tag);
+    const dim3 grid(static_cast<unsigned>(slices), static_cast<unsigned>(g.Hkv), static_cast<unsigned>(g.B));
+    const auto launch = [&](auto per_lane) {
+      slice_kernel<T, decltype(per_lane)::value><<<grid, kThreadsPerBlock, 0, stream(q.device())>>>(
+          view_of<const T>(q), view_of<const T>(k), view_of<const T>(v), mask_of<T>(mask), g, slices,
+          part_m.data<float>(), part_l.data<float>(), part_o.data<float>());
+    };
+    switch (g.D / 32) {
+      case 1: launch(std::integral_constant<int, 1>{}); break;
+      case 2: launch(std::integral_constant<int, 2>{}); break;
+      case 4: launch(std::integral_constant<int, 4>{}); break;
+      default: launch(std::integral_constant<int, kMaxPerLane>{}); break;  // 8: supports() allows no other
+    }
+    check_launch("decode attention");
+    merge_kernel<T><<<dim3(static_cast<unsigned>(g.Hq), static_cast<unsigned>(g.B)), 128, 0, stream(q.device())>>>(
+        part_m.data<float>(), part_l.data<float>(), part_o.data<float>(), slices, g, view_of<T>(out),
+        lse.data<float>());
+  });
+  check_launch("decode attention merge");
+}
+
+}  // namespace vg::cuda::decode

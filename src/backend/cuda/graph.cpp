@@ -1,0 +1,64 @@
+// DeviceGraph (core/device_graph.h) on CUDA: stream capture on the device's stream, instantiated
+// once and launched per replay. Allocations inside the capture become the graph's own memory
+// (cudaMallocAsync is capturable), reused by every replay.
+#include "core/device_graph.h"
+
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "backend/cuda/runtime.h"
+
+namespace vg {
+
+struct DeviceGraph::Recording {
+  cudaGraph_t graph = nullptr;
+  cudaGraphExec_t exec = nullptr;
+  ~Recording() {
+    // Errors are ignored: a destructor must not throw, and at exit the runtime may be gone.
+    if (exec != nullptr && cudaGraphExecDestroy(exec) != cudaSuccess) cudaGetLastError();
+    if (graph != nullptr && cudaGraphDestroy(graph) != cudaSuccess) cudaGetLastError();
+  }
+};
+
+DeviceGraph::DeviceGraph(Device device) : device_(device) {
+  VG_CHECK(device.is_cuda(), "graph", "device graphs need a CUDA device, got ", device);
+}
+
+DeviceGraph::~DeviceGraph() = default;
+
+void DeviceGraph::capture(const std::function<void()>& work) {
+  recording_.reset();
+  cuda::set_device(device_.index);
+  cudaStream_t stream = cuda::stream(device_);
+  cuda::check(cudaStreamBeginCapture(stream, cudaStreamCaptureModeThreadLocal), "cudaStreamBeginCapture");
+  auto recording = std::make_unique<Recording>();
+  try {
+    work();
+  } catch (...) {
+    // End the capture so the stream is usable again, then report what `work` threw.
+    if (cudaStreamEndCapture(stream, &recording->graph) != cudaSuccess) cudaGetLastError();
+    throw;
+  }
+  cuda::check(cudaStreamEndCapture(stream, &recording->graph),
+              "recording a graph (the work may only enqueue device work: no host copies or waits)");
+  cuda::check(cudaGraphInstantiate(&recording->exec, recording->graph, 0), "cudaGraphInstantiate");
+  recording_ = std::move(recording);
+}
+
+bool DeviceGraph::captured() const { return recording_ != nullptr; }
+
+void DeviceGraph::replay() {
+  VG_CHECK(captured(), "graph", "replay before capture");
+  cuda::set_device(device_.index);
+  cuda::check(cudaGraphLaunch(recording_->exec, cuda::stream(device_)), "cudaGraphLaunch");
+}
+
+bool device_graphs_enabled(Device device) {
+  if (!device.is_cuda()) return false;
+  const char* flag = std::getenv("VG_CUDA_GRAPHS");
+  return flag == nullptr || std::strcmp(flag, "0") != 0;
+}
+
+}  // namespace vg
