@@ -32,9 +32,12 @@ std::string FeatureCache::key(const std::string& media_path) const {
   std::error_code ec;
   const auto size = fs::file_size(media_path, ec);
   const auto time = fs::last_write_time(media_path, ec).time_since_epoch().count();
+  // Towers computing in another dtype than f32 give other features (f32 keeps the keys that
+  // caches written before the dtype was part of them hold).
+  const std::string dtype = encoder_.dtype() == DType::F32 ? "" : str("|dtype ", encoder_.dtype());
   return str(fs::absolute(media_path).lexically_normal().string(), "|", size, "|", time, "|parts ",
              static_cast<int>(parts_), "|frames ", encoder_.options().frames, "|reference ",
-             encoder_.options().reference_sampling);
+             encoder_.options().reference_sampling, dtype);
 }
 
 ClipFeatures FeatureCache::get(const std::string& media_path) {
@@ -64,11 +67,12 @@ ClipFeatures FeatureCache::get(const std::string& media_path) {
 
   VisualEncoding e = encoder_.encode_video(media_path, parts_);
   ClipFeatures out;
+  const Device host = Device::cpu();
   if (parts_ != VisualParts::VideoOnly) {
     // A still image is one frame: 144 CLIP tokens, as the reference's image stages see it.
-    out.clip = e.still_image ? e.clip_features.narrow(0, 0, 1).contiguous() : e.clip_features;
+    out.clip = (e.still_image ? e.clip_features.narrow(0, 0, 1).contiguous() : e.clip_features).to(host);
   }
-  if (parts_ != VisualParts::ImageOnly) out.videomamba = e.videomamba_features;
+  if (parts_ != VisualParts::ImageOnly) out.videomamba = e.videomamba_features.to(host);
   ++encoded_;
   if (file.empty()) {
     memory_[k] = out;

@@ -1,6 +1,8 @@
 // The frozen vision towers' features of each training clip, computed once (design.md §5: the
-// towers never train, so every epoch would compute the same features again). Kept in memory, or
-// in a folder of safetensors files that survives restarts (resumed runs skip the encoding).
+// towers never train, so every epoch would compute the same features again). Kept in host
+// memory, or in a folder of safetensors files that survives restarts (resumed runs skip the
+// encoding), in the towers' dtype whatever device computed them: a GPU run keeps its bf16
+// features on the host, and the projection moves each batch's to the device.
 #pragma once
 
 #include <cstdint>
@@ -21,7 +23,7 @@ class FeatureCache {
   // `folder` empty: memory only. The encoder must outlive the cache.
   FeatureCache(const VisualEncoder& encoder, VisualParts parts, std::string folder = "");
 
-  // The features of a video or image file, encoding it on first use.
+  // The features of a video or image file (host tensors), encoding it on first use.
   ClipFeatures get(const std::string& media_path);
 
   int64_t encoded() const { return encoded_; }    // clips run through the towers

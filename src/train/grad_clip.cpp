@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "autograd/grad_mode.h"
+#include "ops/ops.h"
 
 namespace vg::train {
 namespace {
@@ -18,7 +19,7 @@ std::vector<Tensor> defined_grads(const std::vector<NamedParameter>& params) {
     if (!g.defined()) continue;
     VG_CHECK(g.dtype() == DType::F32 || g.dtype() == DType::F64, kComponent, "gradient of '", p.name, "' is ",
              g.describe(), "; clipping handles f32 and f64 gradients");
-    VG_CHECK(g.device().is_cpu() && g.is_contiguous(), kComponent, "gradient of '", p.name, "' is ", g.describe(),
+    VG_CHECK(!g.device().is_cpu() || g.is_contiguous(), kComponent, "gradient of '", p.name, "' is ", g.describe(),
              "; clipping needs contiguous CPU gradients");
     grads.push_back(g);
   }
@@ -38,9 +39,8 @@ double round_to(double value, DType dtype) {
   return dtype == DType::F32 ? static_cast<double>(static_cast<float>(value)) : value;
 }
 
-// ||g||_2 of one gradient, accumulated in double and rounded to its dtype (torch returns each
-// norm in the gradient's dtype before stacking them).
-double tensor_norm(const Tensor& g) {
+// sum(g^2) of a CPU gradient, accumulated in double.
+double host_sum_of_squares(const Tensor& g) {
   double sum = 0;
   const int64_t n = g.numel();
   if (g.dtype() == DType::F32) {
@@ -50,13 +50,53 @@ double tensor_norm(const Tensor& g) {
     const double* p = g.data<double>();
     for (int64_t i = 0; i < n; ++i) sum += p[i] * p[i];
   }
-  return round_to(std::sqrt(sum), g.dtype());
+  return sum;
 }
 
+// sum(g^2) of every gradient. CPU gradients are summed on the host; those on a GPU by the
+// device's own reduction (f32 accumulation), each to a one-element tensor, and the GPU's sums
+// come back together in one copy instead of one synchronisation per gradient.
+std::vector<double> sums_of_squares(const std::vector<Tensor>& grads) {
+  NoGradGuard no_grad;
+  std::vector<double> sums(grads.size(), 0.0);
+  std::vector<Tensor> device_sums;
+  std::vector<size_t> device_at;
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (grads[i].device().is_cpu()) {
+      sums[i] = host_sum_of_squares(grads[i]);
+    } else {
+      device_sums.push_back(sum(square(grads[i])).reshape({1}));  // [1], the gradient's dtype
+      device_at.push_back(i);
+    }
+  }
+  if (!device_sums.empty()) {
+    // One copy per device holding gradients (the usual case: one).
+    std::vector<bool> fetched(device_sums.size(), false);
+    for (size_t k = 0; k < device_sums.size(); ++k) {
+      if (fetched[k]) continue;
+      std::vector<Tensor> same;
+      std::vector<size_t> which;
+      for (size_t j = k; j < device_sums.size(); ++j) {
+        if (!fetched[j] && device_sums[j].device() == device_sums[k].device()) {
+          same.push_back(device_sums[j].to(DType::F32));
+          which.push_back(j);
+          fetched[j] = true;
+        }
+      }
+      const std::vector<double> values = concat(same, 0).to_vector<double>();
+      for (size_t j = 0; j < which.size(); ++j) sums[device_at[which[j]]] = values[j];
+    }
+  }
+  return sums;
+}
+
+// ||(||g_1||, ..., ||g_n||)||_2 with each norm rounded to its gradient's dtype (torch returns
+// each norm in the gradient's dtype before stacking them), the total rounded to `dtype`.
 double total_norm_of(const std::vector<Tensor>& grads, DType dtype) {
+  const std::vector<double> sums = sums_of_squares(grads);
   double sum = 0;
-  for (const Tensor& g : grads) {
-    const double norm = tensor_norm(g);
+  for (size_t i = 0; i < grads.size(); ++i) {
+    const double norm = round_to(std::sqrt(sums[i]), grads[i].dtype());
     sum += norm * norm;
   }
   return round_to(std::sqrt(sum), dtype);
@@ -71,11 +111,11 @@ T clip_coefficient(double total, double max_norm) {
   return std::min(coef, T(1));
 }
 
+// g *= coef in g's dtype, in place, on g's device. The op rounds coef to g's dtype and
+// multiplies there: on the CPU that is the loop `p[i] * coef` in T, bit for bit.
 template <class T>
 void scale(const Tensor& g, T coef) {
-  T* p = g.data<T>();
-  const int64_t n = g.numel();
-  for (int64_t i = 0; i < n; ++i) p[i] = p[i] * coef;
+  mul_(g, static_cast<double>(coef));
 }
 
 }  // namespace

@@ -24,7 +24,9 @@ struct ClipResult {
 };
 
 // Parameters without a gradient are skipped; with none at all the total is 0. Gradients must
-// be f32 or f64 CPU tensors.
+// be f32 or f64, on the CPU (contiguous) or a GPU: a GPU's gradients are summed and scaled there
+// by the engine's ops, and only their sums of squares come to the host (summed in f32 on the
+// device, so the total can differ from the CPU's in the last bits).
 ClipResult clip_grad_norm(const std::vector<NamedParameter>& params, double max_norm);
 ClipResult clip_grad_norm(const std::vector<ParamGroup>& groups, double max_norm);
 

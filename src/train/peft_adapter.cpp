@@ -413,8 +413,9 @@ models::LoraSet load_peft_adapter(const std::string& dir, const gemma3n::Model& 
   set.dropout = adapter.config.lora_dropout;
   set.training = false;
   for (auto& [name, a] : adapter.adapters) {
-    a.a = a.a.to(target);
-    a.b = a.b.to(target);
+    // Converted on the host, then moved to where the model computes.
+    a.a = a.a.to(target).to(model.device());
+    a.b = a.b.to(target).to(model.device());
     set.add(name, std::move(a));
   }
   return set;

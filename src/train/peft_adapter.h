@@ -77,7 +77,8 @@ void check_adapter_fits(const PeftAdapter& adapter, const std::map<std::string, 
 std::map<std::string, Shape> linear_weight_shapes(const gemma3n::Model& model);
 
 // Reads `dir` and checks it against the model: the adapters as a LoraSet in `dtype` (the
-// model's compute dtype when undefined), inference mode (training off, dropout from the config).
+// model's compute dtype when undefined) on the model's device, inference mode (training off,
+// dropout from the config).
 models::LoraSet load_peft_adapter(const std::string& dir, const gemma3n::Model& model,
                                   std::optional<DType> dtype = std::nullopt);
 

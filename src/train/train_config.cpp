@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "io/mapped_file.h"
 #include "train/lr_schedule.h"
+#include "vlm/device_choice.h"
 
 namespace vg::train {
 namespace {
@@ -71,7 +72,8 @@ TrainConfig TrainConfig::load(const std::string& path) {
       "model", "stage", "train_data", "val_data", "datasets", "output", "epochs", "max_steps", "batch_size",
       "gradient_accumulation", "learning_rate", "projector_learning_rate", "weight_decay", "lr_scheduler",
       "warmup_ratio", "max_grad_norm", "lora", "train_projectors", "gradient_checkpointing", "max_length",
-      "eval_every", "eval_samples", "save_every", "keep_checkpoints", "seed", "bad_records", "feature_cache", "comment"};
+      "eval_every", "eval_samples", "save_every", "keep_checkpoints", "seed", "bad_records", "feature_cache", "device",
+      "dtype", "comment"};
   for (const auto& [key, value] : doc.items()) {
     VG_CHECK(known.count(key), "train", path, ": unknown key \"", key, "\" (docs/training.md lists the keys)");
   }
@@ -103,6 +105,8 @@ TrainConfig TrainConfig::load(const std::string& path) {
   r.number("keep_checkpoints", c.keep_checkpoints, true);
   r.number("seed", c.seed);
   r.text("feature_cache", c.feature_cache);
+  r.text("device", c.device);
+  r.text("dtype", c.dtype);
   std::string bad = "skip";
   r.text("bad_records", bad);
   VG_CHECK(bad == "skip" || bad == "reject", "train", path, ": \"bad_records\" should be \"skip\" or \"reject\"");
@@ -153,6 +157,10 @@ TrainConfig TrainConfig::resolved() const {
   VG_CHECK(c.max_steps >= 0 && c.eval_every >= 0 && c.save_every >= 0 && c.eval_samples >= 0 && c.max_length >= 0,
            "train", where, ": step counts cannot be negative");
   parse_schedule_kind(c.lr_scheduler);  // throws for an unknown name
+  // Names are checked here; whether the device takes the dtype, once the model config is read.
+  if (!c.device.empty()) (void)parse_compute_device(c.device, "train", str(where, ": \"device\""));
+  VG_CHECK(c.dtype.empty() || is_compute_dtype_name(c.dtype), "train", where, ": \"dtype\" should be f32 or f64 (cpu), ",
+           "bf16, f16 or f32 (cuda), or left out for the model config's; found \"", c.dtype, "\"");
   return c;
 }
 

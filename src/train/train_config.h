@@ -51,6 +51,8 @@ struct TrainConfig {
   uint64_t seed = 42;
   data::BadRecordPolicy bad_records = data::BadRecordPolicy::Skip;
   std::string feature_cache;     // folder for the towers' features; "" = memory
+  std::string device;            // "" = the model config's; else cpu, cuda or cuda:N (vlm/device_choice.h)
+  std::string dtype;             // "" = the model config's (or the device's default); the compute dtype
   std::string source;            // the file it was read from
 
   static TrainConfig load(const std::string& path);

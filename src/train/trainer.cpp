@@ -20,6 +20,7 @@
 #include "train/peft_adapter.h"
 #include "train/train_state.h"
 #include "train/training_step.h"
+#include "vlm/device_choice.h"
 #include "vlm/video_language_model.h"
 
 namespace vg::train {
@@ -115,10 +116,22 @@ void Run::log_line(const json& line) {
 void Run::load_model_and_data() {
   model_config_ = VlmConfig::load(c_.model);
   if (c_.max_length == 0) c_.max_length = model_config_.max_length;
+  // The run's device and dtype override the model config's for this run only: the model.json
+  // written at the end keeps the starting config's, so the device stays a choice of each command.
+  VlmConfig placed = model_config_;
+  if (!c_.device.empty()) placed.device = c_.device;
+  if (!c_.dtype.empty()) {
+    // A dtype the run's device does not take is named as the training config's.
+    (void)parse_compute_dtype(c_.dtype, placed.compute_device(), "train",
+                              str(c_.source.empty() ? "the training config" : c_.source, ": \"dtype\""));
+    placed.dtype = c_.dtype;
+  }
   VlmLoadOptions options;
   options.allow_fresh_projectors = true;
   options.init_seed = c_.seed;
-  vlm_ = VideoLanguageModel::load(model_config_, options);
+  options.f32_projectors = true;  // AdamW's master copies; LoRA is created in f32 too (lora.h)
+  vlm_ = VideoLanguageModel::load(placed, options);
+  logging::info("training on ", vlm_->device(), " in ", vlm_->dtype(), " (trainable tensors in f32)");
 
   data::LoadOptions load;
   load.on_bad_record = c_.bad_records;

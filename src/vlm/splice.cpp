@@ -44,7 +44,7 @@ SplicedSequence splice_visual_tokens(const gemma3n::Model& model, const text::Ch
   for (size_t m = 0; m < visual.size(); ++m) {
     const int64_t at = prompt.media_positions[m];
     add_text(text_start, at);
-    pieces.push_back(visual[m].to(model.dtype()));  // [Nv, D], unscaled
+    pieces.push_back(visual[m].to(model.device()).to(model.dtype()));  // [Nv, D], unscaled, where the model computes
     for (int64_t i = 0; i < visual[m].size(0); ++i) {
       out.ple_ids.push_back(0);
       out.token_ids.push_back(-1);
@@ -92,7 +92,7 @@ SplicedBatch collate(const std::vector<SplicedSequence>& sequences) {
     const SplicedSequence& s = sequences[static_cast<size_t>(b)];
     const int64_t n = s.length();
     Tensor e = s.embeds;
-    if (n < T) e = concat({e, zeros({T - n, D}, e.dtype())}, 0);  // right padding
+    if (n < T) e = concat({e, zeros({T - n, D}, e.dtype(), e.device())}, 0);  // right padding
     rows.push_back(e.unsqueeze(0));
     for (int64_t t = 0; t < n; ++t) {
       const auto i = static_cast<size_t>(b * T + t);

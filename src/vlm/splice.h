@@ -31,7 +31,8 @@ struct SpliceOptions {
                               // visual tokens or the prompt before them (that is an error instead)
 };
 
-// `visual[i]` ([Ni, D], the LM width) replaces media token i of the prompt. Throws
+// `visual[i]` ([Ni, D], the LM width, any device and floating dtype) replaces media token i of the
+// prompt; the sequence's embeddings are on the model's device, in its dtype. Throws
 // vg::Error("[vlm] ...") when the counts differ, a block has the wrong width, or max_length
 // would cut into the visual tokens.
 SplicedSequence splice_visual_tokens(const gemma3n::Model& model, const text::ChatPrompt& prompt,

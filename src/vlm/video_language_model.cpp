@@ -5,17 +5,12 @@
 #include "core/log.h"
 #include "ops/ops.h"
 #include "train/peft_adapter.h"
+#include "vlm/device_choice.h"
 
 namespace vg {
 namespace {
 
 namespace fs = std::filesystem;
-
-DType compute_dtype(const VlmConfig& c) {
-  // The CPU computes in f32; bf16/f16 name how weights are stored on the GPU (docs/vision.md).
-  (void)c;
-  return DType::F32;
-}
 
 std::string tokenizer_path(const VlmConfig& c) {
   if (!c.tokenizer.empty()) return c.tokenizer;
@@ -26,19 +21,25 @@ std::string tokenizer_path(const VlmConfig& c) {
   return in_model.string();
 }
 
+// Read (or drawn) on the host in f32 and converted there, then moved: a fresh projector is the
+// same on every device.
 std::unique_ptr<projector::Etp> projector_from(const std::string& path, int64_t pooled, int64_t in, int64_t lm_width,
-                                               const VlmLoadOptions& options, uint64_t salt, const char* which) {
+                                               const VlmLoadOptions& options, uint64_t salt, const char* which,
+                                               DType dtype, Device device) {
+  std::unique_ptr<projector::Etp> p;
   if (!path.empty()) {
-    auto p = std::make_unique<projector::Etp>(projector::Etp::load_file(path, pooled));
+    p = std::make_unique<projector::Etp>(projector::Etp::load_file(path, pooled, dtype));
     VG_CHECK(p->config().in_features == in && p->config().out_features == lm_width, "vlm", path, ": the ", which,
              " projector maps ", p->config().in_features, " -> ", p->config().out_features, " features, but the model needs ",
              in, " -> ", lm_width);
-    return p;
+  } else {
+    VG_CHECK(options.allow_fresh_projectors, "vlm", "the model config names no ", which,
+             " projector (\"", which, "_projector\"); only training can start without one");
+    Generator gen(options.init_seed ^ salt);
+    p = std::make_unique<projector::Etp>(projector::Etp::initialize(projector::EtpConfig{in, lm_width, 14, pooled}, gen, dtype));
   }
-  VG_CHECK(options.allow_fresh_projectors, "vlm", "the model config names no ", which,
-           " projector (\"", which, "_projector\"); only training can start without one");
-  Generator gen(options.init_seed ^ salt);
-  return std::make_unique<projector::Etp>(projector::Etp::initialize(projector::EtpConfig{in, lm_width, 14, pooled}, gen));
+  p->to(device);
+  return p;
 }
 
 }  // namespace
@@ -46,9 +47,12 @@ std::unique_ptr<projector::Etp> projector_from(const std::string& path, int64_t 
 std::unique_ptr<VideoLanguageModel> VideoLanguageModel::load(const VlmConfig& config, const VlmLoadOptions& options) {
   std::unique_ptr<VideoLanguageModel> m(new VideoLanguageModel());
   m->config_ = config;
-  const DType dtype = compute_dtype(config);
+  const Device device = config.compute_device();
+  const DType dtype = config.compute_dtype();
+  require_device(device);  // before any weight is read
   gemma3n::LoadOptions lm_options;
   lm_options.dtype = dtype;
+  lm_options.device = device;
   m->lm_ = std::make_unique<gemma3n::Model>(gemma3n::Model::load(config.language_model, lm_options));
   m->tokenizer_ = std::make_unique<text::Tokenizer>(text::Tokenizer::load(tokenizer_path(config)));
   VG_CHECK(m->tokenizer_->vocab_size() <= m->lm_->config().vocab_size, "vlm", "the tokenizer has ids up to ",
@@ -59,16 +63,22 @@ std::unique_ptr<VideoLanguageModel> VideoLanguageModel::load(const VlmConfig& co
 
   clip::LoadOptions clip_options;
   clip_options.dtype = dtype;
+  clip_options.device = device;
   m->clip_ = std::make_unique<clip::Model>(clip::Model::load(config.clip, clip_options));
   videomamba::LoadOptions vm_options;
   vm_options.dtype = dtype;
+  vm_options.device = device;
   vm_options.bidirectional = config.videomamba_bidirectional;
   m->videomamba_ = std::make_unique<videomamba::Model>(videomamba::Model::load(config.videomamba, vm_options));
 
   const int64_t H = m->lm_->config().hidden_size;
-  m->image_projector_ = projector_from(config.image_projector, 12, m->clip_->config().hidden_size, H, options, 0x1111, "image");
-  m->video_projector_ = projector_from(config.video_projector, 7, m->videomamba_->config().embed_dim, H, options, 0x2222, "video");
+  const DType projector_dtype = options.f32_projectors ? DType::F32 : dtype;
+  m->image_projector_ = projector_from(config.image_projector, 12, m->clip_->config().hidden_size, H, options, 0x1111,
+                                       "image", projector_dtype, device);
+  m->video_projector_ = projector_from(config.video_projector, 7, m->videomamba_->config().embed_dim, H, options, 0x2222,
+                                       "video", projector_dtype, device);
   m->lora_ = std::make_unique<models::LoraSet>();
+  // A saved adapter computes in the model's dtype, on its device.
   if (!config.lora.empty()) *m->lora_ = train::load_peft_adapter(config.lora, *m->lm_);
   m->lm_->set_lora(m->lora_.get());
 
@@ -114,7 +124,10 @@ std::vector<GenerationResult> VideoLanguageModel::answer_tokens(const std::vecto
     p.ple_ids = s.ple_ids;
     prompts.push_back(std::move(p));
   }
-  return generate(*lm_, prompts, options, on_token);
+  // Made on first use: training changes the adapter set after loading, and a Decoder records
+  // again when it sees a different one.
+  if (decoder_ == nullptr) decoder_ = std::make_unique<Decoder>(*lm_);
+  return generate(*decoder_, prompts, options, on_token);
 }
 
 std::vector<GenerationResult> VideoLanguageModel::answer(const std::vector<std::string>& videos, const std::string& question,

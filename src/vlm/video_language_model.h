@@ -28,14 +28,21 @@ struct VlmLoadOptions {
   // default init, from init_seed). Inference needs both.
   bool allow_fresh_projectors = false;
   uint64_t init_seed = 0;
+  // Training keeps the projectors as f32 master copies that AdamW updates (design.md §2),
+  // whatever the compute dtype; otherwise they compute in it like every other part.
+  bool f32_projectors = false;
 };
 
 class VideoLanguageModel {
  public:
-  // Throws vg::Error naming the part that failed to load (file, shape, width mismatch).
+  // Every part goes to config.compute_device() in config.compute_dtype() (the per-layer
+  // embedding table of Gemma 3n stays on the host, as stored). Throws vg::Error naming the part
+  // that failed to load (file, shape, width mismatch), or the device that cannot be used.
   static std::unique_ptr<VideoLanguageModel> load(const VlmConfig& config, const VlmLoadOptions& options = {});
 
   const VlmConfig& config() const { return config_; }
+  Device device() const { return lm_->device(); }
+  DType dtype() const { return lm_->dtype(); }
   gemma3n::Model& language_model() { return *lm_; }
   const gemma3n::Model& language_model() const { return *lm_; }
   const text::Tokenizer& tokenizer() const { return *tokenizer_; }
@@ -75,6 +82,8 @@ class VideoLanguageModel {
   std::unique_ptr<projector::Etp> image_projector_, video_projector_;
   std::unique_ptr<models::LoraSet> lora_;
   std::unique_ptr<VisualEncoder> encoder_;
+  // Kept between answers: it reuses its KV cache and recorded decode step (vlm/decoder.h).
+  mutable std::unique_ptr<Decoder> decoder_;
 };
 
 }  // namespace vg

@@ -19,6 +19,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// Features may come from anywhere (a feature cache keeps them on the host, in the towers' dtype):
+// they go to the projector's device, then into its dtype.
+Tensor projector_input(const Tensor& features, const projector::Etp& projector) {
+  return features.to(projector.device()).to(projector.dtype());
+}
+
 }  // namespace
 
 VisualEncoder::VisualEncoder(const clip::Model& clip, const videomamba::Model& videomamba,
@@ -129,7 +135,9 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
   // CLIP on every frame: [N, 3, 224, 224] -> [N, 196, Dc]
   auto t0 = std::chrono::steady_clock::now();
   if (parts != VisualParts::VideoOnly || n != kVideoMambaFrames) {
-    out.clip_features = clip_.features(clip_pixels.to(clip_.dtype()), options_.clip_layer, /*drop_cls=*/true).contiguous();
+    // Pixels move to the tower's device first and are converted there.
+    const Tensor pixels = clip_pixels.to(clip_.device()).to(clip_.dtype());
+    out.clip_features = clip_.features(pixels, options_.clip_layer, /*drop_cls=*/true).contiguous();
   }
   out.clip_seconds = seconds_since(t0);
   if (parts == VisualParts::ImageOnly) {
@@ -145,7 +153,7 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
     out.videomamba_frames = select_frames(out.clip_features, kChunk, kFramesPerVideoChunk);
   }
   Tensor chosen = index_select(videomamba_pixels, 0, Tensor::from_vector(out.videomamba_frames, {kVideoMambaFrames}));
-  Tensor video = chosen.to(videomamba_.dtype()).unsqueeze(0);      // [1, 8, 3, H, W]
+  Tensor video = chosen.to(videomamba_.device()).to(videomamba_.dtype()).unsqueeze(0);  // [1, 8, 3, H, W]
   out.videomamba_features = videomamba_.features(video).contiguous();  // [8, 196, Dv]
   out.videomamba_seconds = seconds_since(t0);
 
@@ -164,7 +172,7 @@ Tensor VisualEncoder::project(const Tensor& clip_features, const Tensor& videoma
     VG_CHECK(clip_features.defined() && clip_features.rank() == 3 && clip_features.size(1) == 196, "vlm",
              "CLIP features must be [N, 196, D], got ", clip_features.defined() ? clip_features.describe() : "none");
     // Image tokens: [N, 196, Dc] -> [N, 144, H] -> [N * 144, H]
-    Tensor image = image_projector_->forward(clip_features);
+    Tensor image = image_projector_->forward(projector_input(clip_features, *image_projector_));
     blocks.push_back(image.reshape({image.size(0) * image.size(1), image.size(2)}));
   }
   if (parts != VisualParts::ImageOnly) {
@@ -175,7 +183,9 @@ Tensor VisualEncoder::project(const Tensor& clip_features, const Tensor& videoma
     // Video tokens: each frame's 14x14 grid averaged 2x2 to 7x7, four frames per chunk, then the
     // video projector, which sees each chunk's 4 x 49 tokens as one 14x14 grid (as the reference).
     const int64_t C = videomamba_features.size(2);
-    Tensor v = videomamba_features.view({kVideoMambaFrames, 14, 14, C}).permute({0, 3, 1, 2});  // [8, C, 14, 14]
+    Tensor v = projector_input(videomamba_features, *video_projector_)
+                   .view({kVideoMambaFrames, 14, 14, C})
+                   .permute({0, 3, 1, 2});                                                     // [8, C, 14, 14]
     v = adaptive_avg_pool2d(v, {7, 7}).permute({0, 2, 3, 1});                                   // [8, 7, 7, C]
     v = v.reshape({kVideoMambaFrames / kFramesPerVideoChunk, kFramesPerVideoChunk * 49, C});     // [2, 196, C]
     Tensor video = video_projector_->forward(v);                                                  // [2, 49, H]

@@ -44,6 +44,9 @@ class VisualEncoder {
                 const projector::Etp* video_projector, VisualEncoderOptions options = {});
 
   const VisualEncoderOptions& options() const { return options_; }
+  // Where the towers compute, and in which dtype (their features come out in it).
+  Device device() const { return clip_.device(); }
+  DType dtype() const { return clip_.dtype(); }
   // Visual tokens per clip: N * 144 + 98 (1250 at N = 8, 2402 at N = 16); N * 144 or 98 for one part.
   int64_t tokens_per_clip(VisualParts parts = VisualParts::Both) const;
 
@@ -59,6 +62,8 @@ class VisualEncoder {
                                VisualParts parts = VisualParts::Both) const;
   // The projection alone, differentiable: CLIP features [N, 196, Dc] and VideoMamba features
   // [8, 196, Dv] -> [N * 144 + 98, H] (training runs the encoders once and projects every step).
+  // Features on any device and of any floating dtype are moved to the projectors' and converted
+  // to theirs; the tokens come out in the projectors' dtype, on their device.
   // With one part, only that part's features are needed (the other may be undefined); the CLIP
   // part takes any number of frames (1 for a still image).
   Tensor project(const Tensor& clip_features, const Tensor& videomamba_features,

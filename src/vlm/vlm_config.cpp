@@ -7,6 +7,7 @@
 #include "core/error.h"
 #include "data/qved.h"
 #include "io/mapped_file.h"
+#include "vlm/device_choice.h"
 
 namespace vg {
 namespace {
@@ -17,7 +18,8 @@ using nlohmann::json;
 const std::set<std::string> kPathKeys = {"language_model", "tokenizer", "clip", "videomamba",
                                          "image_projector", "video_projector", "lora"};
 const std::set<std::string> kOtherKeys = {"videomamba_bidirectional", "frames", "reference_sampling",
-                                          "system_prompt", "prompt", "max_length", "dtype", "comment"};
+                                          "system_prompt", "prompt", "max_length", "device", "dtype",
+                                          "comment"};
 
 std::string resolve(const fs::path& base, const std::string& p) {
   if (p.empty() || fs::path(p).is_absolute()) return p;
@@ -53,7 +55,7 @@ VlmConfig VlmConfig::load(const std::string& path) {
   for (const auto& [key, value] : doc.items()) {
     VG_CHECK(kPathKeys.count(key) || kOtherKeys.count(key), "config", path, ": unknown key \"", key,
              "\" (known: language_model, tokenizer, clip, videomamba, videomamba_bidirectional, image_projector, "
-             "video_projector, lora, frames, reference_sampling, system_prompt, prompt, max_length, dtype)");
+             "video_projector, lora, frames, reference_sampling, system_prompt, prompt, max_length, device, dtype)");
   }
   for (const std::string& key : kPathKeys) {
     std::string value;
@@ -69,6 +71,7 @@ VlmConfig VlmConfig::load(const std::string& path) {
   }
   text("system_prompt", c.system_prompt);
   text("prompt", c.prompt);
+  text("device", c.device);
   text("dtype", c.dtype);
   if (doc.contains("frames")) {
     VG_CHECK(doc["frames"].is_number_integer(), "config", path, ": \"frames\" should be 8 or 16");
@@ -85,7 +88,9 @@ VlmConfig VlmConfig::load(const std::string& path) {
              ": \"max_length\" should be a positive integer");
     c.max_length = doc["max_length"].get<int64_t>();
   }
-  VG_CHECK(c.dtype == "f32" || c.dtype == "bf16" || c.dtype == "f16", "config", path, ": \"dtype\" should be f32, bf16 or f16");
+  (void)c.compute_device();  // throws for an unknown device, naming the key
+  VG_CHECK(c.dtype.empty() || is_compute_dtype_name(c.dtype), "config", path, ": \"dtype\" should be f32 or f64 (cpu), ",
+           "bf16, f16 or f32 (cuda), or left out for the device's default; found \"", c.dtype, "\"");
   for (const auto& [key, value] : {std::pair{"language_model", &c.language_model}, {"clip", &c.clip}, {"videomamba", &c.videomamba}}) {
     VG_CHECK(!value->empty(), "config", path, ": \"", key, "\" is required");
   }
@@ -108,8 +113,18 @@ void VlmConfig::save(const std::string& path) const {
   doc["system_prompt"] = system_prompt;
   doc["prompt"] = default_prompt();
   doc["max_length"] = max_length;
-  doc["dtype"] = dtype;
+  doc["device"] = device;
+  if (!dtype.empty()) doc["dtype"] = dtype;
   io::write_file_atomically(path, doc.dump(2) + "\n");
+}
+
+Device VlmConfig::compute_device() const {
+  return parse_compute_device(device, "config", str(source.empty() ? "the model config" : source, ": \"device\""));
+}
+
+DType VlmConfig::compute_dtype() const {
+  return parse_compute_dtype(dtype, compute_device(), "config",
+                             str(source.empty() ? "the model config" : source, ": \"dtype\""));
 }
 
 const std::string& VlmConfig::default_prompt() const {

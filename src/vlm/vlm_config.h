@@ -8,11 +8,14 @@
 //    "videomamba": "videomamba_m16_25M_f8_res224.pth",
 //    "image_projector": "stage2/image_projector.safetensors",
 //    "video_projector": "stage1/video_projector.safetensors",
-//    "lora": "stage3/adapter", "frames": 8}
+//    "lora": "stage3/adapter", "frames": 8, "device": "cuda"}
 #pragma once
 
 #include <cstdint>
 #include <string>
+
+#include "core/device.h"
+#include "core/dtype.h"
 
 namespace vg {
 
@@ -35,14 +38,23 @@ struct VlmConfig {
   std::string system_prompt = kDefaultSystemPrompt;
   std::string prompt;           // the default question; "" = the QVED evaluation prompt
   int64_t max_length = 2048;    // tokens per training sequence, visual tokens included
-  std::string dtype = "f32";    // compute dtype on the CPU: f32 (bf16/f16 weights are widened)
+  std::string device = "cpu";  // cpu, cuda or cuda:N: where every part is placed and computes
+  std::string dtype;            // compute dtype; "" = the device's default (cpu: f32, cuda: bf16).
+                                // The cpu takes f32 or f64, cuda bf16, f16 or f32 (vlm/device_choice.h)
   std::string source;           // the file it was read from ("" if built in code)
 
-  // Reads and checks a config file: unknown keys (a typo) and wrong types are errors naming the
-  // key; paths become relative to the working directory.
+  // Reads and checks a config file: unknown keys (a typo), wrong types and unknown device or
+  // dtype names are errors naming the key; paths become relative to the working directory.
+  // Whether the device takes the dtype is checked when the model is placed (compute_dtype()), so
+  // that a command's --device can still change the device.
   static VlmConfig load(const std::string& path);
-  // Writes it atomically, with paths relative to the new file's folder where possible.
+  // Writes it atomically, with paths relative to the new file's folder where possible. An empty
+  // dtype is left out, so the file keeps following the device's default.
   void save(const std::string& path) const;
+  // The device and the compute dtype; throw "[config] <file>: \"device\" ..." (or "dtype")
+  // naming what each device takes.
+  Device compute_device() const;
+  DType compute_dtype() const;
   // The question used when none is given.
   const std::string& default_prompt() const;
 };

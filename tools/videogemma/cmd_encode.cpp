@@ -10,7 +10,9 @@
 #include "commands.h"
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
+#include "model_options.h"
 #include "models/common/weight_source.h"
+#include "vlm/device_choice.h"
 #include "vlm/visual_encoder.h"
 
 namespace vg::cli {
@@ -23,6 +25,8 @@ struct EncodeOptions {
   std::string image_projector;
   std::string video_projector;
   std::string dump;
+  std::string device = "cpu";
+  std::string dtype;  // "" = the device's default
   int frames = 8;
   bool reference_sampling = false;
   bool one_direction = false;
@@ -30,16 +34,26 @@ struct EncodeOptions {
 };
 
 void run_encode(const EncodeOptions& o) {
-  clip::Model clip = clip::Model::load(o.clip);
-  videomamba::LoadOptions vm_options;
-  vm_options.bidirectional = !o.one_direction;
-  videomamba::Model videomamba = videomamba::Model::load(o.videomamba, vm_options);
+  const Device device = parse_compute_device(o.device, "encode", "--device");
+  const DType dtype = parse_compute_dtype(o.dtype, device, "encode", "--dtype");
   VG_CHECK(o.image_projector.empty() == o.video_projector.empty(), "encode",
            "give both --image-projector and --video-projector, or neither");
+  require_device(device);
+  clip::LoadOptions clip_options;
+  clip_options.dtype = dtype;
+  clip_options.device = device;
+  clip::Model clip = clip::Model::load(o.clip, clip_options);
+  videomamba::LoadOptions vm_options;
+  vm_options.dtype = dtype;
+  vm_options.device = device;
+  vm_options.bidirectional = !o.one_direction;
+  videomamba::Model videomamba = videomamba::Model::load(o.videomamba, vm_options);
   std::optional<projector::Etp> image, video;
   if (!o.image_projector.empty()) {
-    image = projector::Etp::load_file(o.image_projector, 12);
-    video = projector::Etp::load_file(o.video_projector, 7);
+    image = projector::Etp::load_file(o.image_projector, 12, dtype);
+    video = projector::Etp::load_file(o.video_projector, 7, dtype);
+    image->to(device);
+    video->to(device);
   }
   VisualEncoderOptions options;
   options.frames = o.frames;
@@ -94,6 +108,8 @@ void add_encode_command(CLI::App& app) {
   cmd->add_flag("--one-direction", o->one_direction, "VideoMamba forward direction only (stock mamba behaviour)");
   cmd->add_option("--image-projector", o->image_projector, "image ETP projector (safetensors)");
   cmd->add_option("--video-projector", o->video_projector, "video ETP projector (safetensors)");
+  cmd->add_option("--device", o->device, kDeviceHelp);
+  cmd->add_option("--dtype", o->dtype, kDtypeHelp);
   cmd->add_option("--dump", o->dump, "write clip_features, videomamba_features (and visual_tokens) here");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o] { run_encode(*o); });

@@ -13,6 +13,7 @@
 #include "eval/bertscore.h"
 #include "eval/eval_report.h"
 #include "io/mapped_file.h"
+#include "model_options.h"
 #include "progress_bar.h"
 #include "vlm/video_language_model.h"
 
@@ -26,6 +27,7 @@ struct EvalCommandOptions {
   std::string majority_from;
   std::string report_json, report_markdown;
   std::string exercise_rule = "v1";
+  std::string device, dtype;  // "" = the model config's
   eval::PredictOptions predict;
   std::string bertscore_model, bertscore_baseline;
   int64_t bertscore_layer = -1;
@@ -78,7 +80,9 @@ void run_eval(const EvalCommandOptions& o) {
   const data::Dataset dataset = load(o, o.data);
   const bool show = !o.quiet && !o.json;
 
-  std::unique_ptr<VideoLanguageModel> model = VideoLanguageModel::load(VlmConfig::load(o.model));
+  VlmConfig config = VlmConfig::load(o.model);
+  override_device(config, o.device, o.dtype);
+  std::unique_ptr<VideoLanguageModel> model = VideoLanguageModel::load(config);
   std::unique_ptr<ProgressBar> bar;
   const auto start = std::chrono::steady_clock::now();
   std::vector<eval::EvalSample> samples = eval::predict(*model, dataset, o.predict, [&](int64_t done, int64_t total) {
@@ -138,6 +142,8 @@ void add_eval_command(CLI::App& app) {
   cmd->add_option("--model", o->model, "model config (JSON, docs/vision.md), e.g. a training run's model.json")->required();
   cmd->add_option("--data", o->data, "dataset name in the registry, or an annotation file (default QVED_TEST)");
   cmd->add_option("--datasets", o->datasets, "the registry (datasets.json) names are looked up in");
+  cmd->add_option("--device", o->device, std::string(kDeviceHelp) + "; overrides the model config's \"device\"");
+  cmd->add_option("--dtype", o->dtype, std::string(kDtypeHelp) + "; overrides the model config's \"dtype\"");
   cmd->add_option("--batch-size", o->predict.batch_size, "clips answered together (default 8)")->check(CLI::Range(1, 4096));
   cmd->add_option("--max-new-tokens", o->predict.max_new_tokens, "longest answer (default 64)")->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--limit", o->predict.limit, "evaluate only the first N records")->check(CLI::NonNegativeNumber);

@@ -36,7 +36,9 @@ void stream(const gemma3n::Model& model, const text::Tokenizer* tokenizer, const
 // --video: the model is a video-language model config; the clip is encoded and spliced in.
 void run_video_generate(GenerateOptions& o) {
   VG_CHECK(o.ids.empty() && !o.raw, "cli", "--video takes a question (--prompt), not --ids or --raw");
-  std::unique_ptr<VideoLanguageModel> vlm = VideoLanguageModel::load(VlmConfig::load(o.model.model));
+  VlmConfig config = VlmConfig::load(o.model.model);
+  o.model.override(config);  // --device and --dtype, when given
+  std::unique_ptr<VideoLanguageModel> vlm = VideoLanguageModel::load(config);
   const std::string question = o.prompt.empty() ? vlm->config().default_prompt() : o.prompt;
   VG_CHECK(o.system.empty(), "cli", "with --video the system prompt comes from the model config (\"system_prompt\")");
   VisualEncoding e = vlm->encoder().encode_video(o.video);

@@ -6,8 +6,11 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "model_options.h"
 #include "train_progress.h"
 #include "train/trainer.h"
+#include "vlm/device_choice.h"
+#include "vlm/vlm_config.h"
 
 namespace vg::cli {
 namespace {
@@ -16,6 +19,7 @@ struct TrainCommandOptions {
   std::string config;
   std::string output;
   int64_t max_steps = -1;
+  std::string device, dtype;  // "" = the training config's, then the model config's
   bool quiet = false;
   bool json = false;
 };
@@ -24,6 +28,13 @@ void run_train(const TrainCommandOptions& o) {
   train::TrainConfig config = train::TrainConfig::load(o.config);
   if (!o.output.empty()) config.output = o.output;
   if (o.max_steps >= 0) config.max_steps = o.max_steps;
+  if (!o.device.empty()) config.device = parse_compute_device(o.device, "cli", "--device").to_string();
+  if (!o.dtype.empty()) {
+    // Checked against the device the run will use: this flag's, the training config's, or the model config's.
+    const std::string device = !config.device.empty() ? config.device : VlmConfig::load(config.model).device;
+    (void)parse_compute_dtype(o.dtype, parse_compute_device(device, "cli", "the device"), "cli", "--dtype");
+    config.dtype = o.dtype;
+  }
   TrainProgressPrinter printer(!o.quiet && !o.json);
   const train::TrainResult r = train::train(config, [&](const train::TrainProgress& p) { printer(p); });
   printer.finish();
@@ -54,6 +65,9 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--config", o->config, "training config (JSON, docs/training.md)")->required();
   cmd->add_option("--output", o->output, "output folder (overrides the config's)");
   cmd->add_option("--max-steps", o->max_steps, "stop after this many optimizer steps (overrides the config's)");
+  cmd->add_option("--device", o->device, std::string(kDeviceHelp) + "; overrides the configs' \"device\"");
+  cmd->add_option("--dtype", o->dtype,
+                  std::string(kDtypeHelp) + "; overrides the configs' \"dtype\" (trained tensors stay f32)");
   cmd->add_flag("--quiet", o->quiet, "no progress line");
   cmd->add_flag("--json", o->json, "print the result as JSON");
   cmd->callback([o] { run_train(*o); });

@@ -43,6 +43,7 @@ class Etp {
   // Moves the weights to `device` (before any of them is made trainable). Returns *this.
   Etp& to(Device device);
   Device device() const { return fc1_.weight.device(); }
+  DType dtype() const { return fc1_.weight.dtype(); }
   // x [B, grid*grid, in] -> [B, pooled*pooled, out]
   Tensor forward(const Tensor& x, const models::LoraSet* lora = nullptr) const;
 

@@ -1,0 +1,49 @@
+// The training config's "device" and "dtype" keys: they override the model config's for the run,
+// and bad names are errors naming the key.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "support/media_fixtures.h"
+#include "support/tensor_testing.h"
+#include "train/train_config.h"
+
+namespace vg::train {
+namespace {
+
+using testing::expect_error;
+
+std::string write_config(const testing::ScratchFolder& dir, const nlohmann::json& extra) {
+  nlohmann::json doc = {{"model", "model.json"}, {"train_data", "QVED_TRAIN"}, {"output", "run"}};
+  for (const auto& [key, value] : extra.items()) doc[key] = value;
+  const std::string path = dir.file("train.json");
+  std::ofstream(path) << doc.dump();
+  return path;
+}
+
+TEST(TrainConfigDevice, LeftOutTheModelConfigDecides) {
+  testing::ScratchFolder dir;
+  const TrainConfig c = TrainConfig::load(write_config(dir, {}));
+  EXPECT_EQ(c.device, "");
+  EXPECT_EQ(c.dtype, "");
+}
+
+TEST(TrainConfigDevice, ReadsDeviceAndDtype) {
+  testing::ScratchFolder dir;
+  const TrainConfig c = TrainConfig::load(write_config(dir, {{"device", "cuda:1"}, {"dtype", "bf16"}}));
+  EXPECT_EQ(c.device, "cuda:1");
+  EXPECT_EQ(c.dtype, "bf16");
+}
+
+TEST(TrainConfigDevice, BadNamesAreErrorsNamingTheKey) {
+  testing::ScratchFolder dir;
+  expect_error([&] { TrainConfig::load(write_config(dir, {{"device", "gpu0"}})); },
+               {"[train]", "train.json", "\"device\" must be cpu, cuda or cuda:N, got 'gpu0'"});
+  expect_error([&] { TrainConfig::load(write_config(dir, {{"dtype", "int8"}})); },
+               {"[train]", "train.json", "\"dtype\"", "int8"});
+  expect_error([&] { TrainConfig::load(write_config(dir, {{"dtype", 16}})); }, {"[train]", "\"dtype\" should be a string"});
+}
+
+}  // namespace
+}  // namespace vg::train
