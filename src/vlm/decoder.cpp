@@ -85,8 +85,8 @@ Tensor Decoder::step(const std::vector<int64_t>& ids, const std::vector<int64_t>
            "generate", "a step takes one id, position and flag per row (", B, " rows)");
   for (int64_t id : ids) {
     // The graph gathers without a range check: the ids are checked here.
-    VG_CHECK(id >= 0 && id < model_.config().vocab_size, "generate", "token id ", id,
-             " is outside the vocabulary [0, ", model_.config().vocab_size, ")");
+    VG_CHECK(id >= 0 && id < model_.config().vocab_size, "generate", "token id ", id, " is outside the vocabulary [0, ",
+             model_.config().vocab_size, ")");
   }
   const Tensor host_ids = Tensor::from_vector(ids, {B, 1});
   copy_(s.ids, host_ids);

@@ -120,7 +120,8 @@ std::vector<GenerationResult> generate(Decoder& decoder, const std::vector<Promp
   // The cache holds the padded prompt and every step but the last (its token is not fed back),
   // rounded up so that similar requests share a recorded decode step.
   const int64_t needed = longest + options.max_new_tokens - 1;
-  const int64_t capacity = std::min(c.max_position_embeddings, (needed + kCapacityStep - 1) / kCapacityStep * kCapacityStep);
+  const int64_t capacity =
+      std::min(c.max_position_embeddings, (needed + kCapacityStep - 1) / kCapacityStep * kCapacityStep);
   Tensor logits = decoder.prefill(prefill_batch(model, prompts), capacity);  // [B, V]
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     const std::vector<int32_t> argmax = device_argmax ? decoder.greedy_ids() : std::vector<int32_t>{};

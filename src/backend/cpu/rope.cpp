@@ -74,7 +74,8 @@ void rope_tables(const std::vector<int64_t>& positions, int64_t head_dim, double
       inv_freq = rope_inverse_frequencies(head_dim, theta);
     } else {
       for (int64_t i = 0; i < half; ++i) {
-        inv_freq[static_cast<size_t>(i)] = std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
+        inv_freq[static_cast<size_t>(i)] =
+            std::pow(theta, -2.0 * static_cast<double>(i) / static_cast<double>(head_dim));
       }
     }
     T* cp = cos.data<T>();

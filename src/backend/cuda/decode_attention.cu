@@ -123,8 +123,8 @@ __global__ void merge_kernel(const float* part_m, const float* part_l, const flo
 bool supports(const Geometry& g, DType dtype) {
   const int64_t per_lane = g.D / 32;
   const bool width = g.D % 32 == 0 && (per_lane == 1 || per_lane == 2 || per_lane == 4 || per_lane == kMaxPerLane);
-  return dtype != DType::F64 && g.Lq == 1 && g.D == g.Dv && width && g.Hq % g.Hkv == 0 &&
-         g.Hq / g.Hkv <= kMaxGroup && g.Lk > 0;
+  return dtype != DType::F64 && g.Lq == 1 && g.D == g.Dv && width && g.Hq % g.Hkv == 0 && g.Hq / g.Hkv <= kMaxGroup &&
+         g.Lk > 0;
 }
 
 void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const Geometry& g,

@@ -1,7 +1,8 @@
 // CUDA gather/scatter kernels with the CPU's contracts (src/backend/cpu/indexing.h). Indices are
 // range-checked on the host before a launch (one small device-to-host copy) so that a bad id is
-// a clear error, never a fault; not while a graph is recorded, whose owner checks its inputs. Sums into repeated indices run in index order within one thread
-// per output column, so results are deterministic.
+// a clear error, never a fault; not while a graph is recorded, whose owner checks its inputs.
+// Sums into repeated indices run in index order within one thread per output column, so results
+// are deterministic.
 #include "backend/cpu/indexing.h"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"

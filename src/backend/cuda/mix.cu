@@ -9,7 +9,7 @@
 namespace vg::cuda {
 namespace {
 
-constexpr int kMaxTerms = 8;     // N and M each
+constexpr int kMaxTerms = 8;      // N and M each
 constexpr int kMaxProducts = 16;  // N * M: the coefficient gradients a thread accumulates
 
 template <class T>
@@ -136,10 +136,11 @@ void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tens
     pointers_of<T>(y, p.y);
     pointers_of<T>(out, p.out);
     // A row per block when there are enough rows to fill the GPU; else each row over several.
-    const dim3 grid(grid_for(rows * kThreads), rows >= 256 ? 1u : static_cast<unsigned>((d + 2 * kThreads - 1) / (2 * kThreads)));
+    const dim3 grid(grid_for(rows * kThreads),
+                    rows >= 256 ? 1u : static_cast<unsigned>((d + 2 * kThreads - 1) / (2 * kThreads)));
     with_shape(x.size(), y.size(), [&](auto n, auto m) {
-      mix_kernel<T, decltype(n)::value, decltype(m)::value><<<grid, kThreads, 0, stream(c.device())>>>(
-          p, static_cast<const T*>(c.data_ptr()), rows, d);
+      mix_kernel<T, decltype(n)::value, decltype(m)::value>
+          <<<grid, kThreads, 0, stream(c.device())>>>(p, static_cast<const T*>(c.data_ptr()), rows, d);
     });
   });
   check_launch("add_mixed");

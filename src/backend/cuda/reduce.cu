@@ -63,7 +63,8 @@ __device__ Extreme reduce_range(const T* p, int64_t begin, int64_t end, int64_t 
   } else {
     constexpr bool kMax = kOp == ReduceOp::Max;
     Extreme e{kMax ? -INFINITY : INFINITY, INT64_MAX};
-    for (int64_t r = begin + threadIdx.x; r < end; r += blockDim.x) e = better<kMax>(e, Extreme{load(p + r * inner), r});
+    for (int64_t r = begin + threadIdx.x; r < end; r += blockDim.x)
+      e = better<kMax>(e, Extreme{load(p + r * inner), r});
     return block_better<kMax>(e, extremes);
   }
 }
@@ -192,8 +193,9 @@ void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tens
         const int64_t chunks = (g.extent + kChunk - 1) / kChunk;
         Tensor values = Tensor::empty({outputs * chunks}, DType::F32, x.device());
         Tensor where = Tensor::empty({outputs * chunks}, DType::I64, x.device());
-        reduce_chunks_kernel<T, kOp><<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outputs)), kThreads, 0, s>>>(
-            src, g.extent, values.data<float>(), where.data<int64_t>());
+        reduce_chunks_kernel<T, kOp>
+            <<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outputs)), kThreads, 0, s>>>(
+                src, g.extent, values.data<float>(), where.data<int64_t>());
         combine_chunks_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(
             values.data<float>(), where.data<int64_t>(), chunks, g.extent, dst, idx);
       } else {

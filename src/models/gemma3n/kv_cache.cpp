@@ -71,7 +71,8 @@ KVCache::View KVCache::append_fixed(Entry& e, const Tensor& k, const Tensor& v, 
   const int64_t kept = slots.numel();
   index_copy_(e.k, 2, slots, k.slice(2, t - kept, t));
   index_copy_(e.v, 2, slots, v.slice(2, t - kept, t));
-  index_copy_(e.valid, 1, slots, valid.defined() ? valid.slice(1, t - kept, t) : ones({batch_, kept}, DType::Bool, k.device()));
+  index_copy_(e.valid, 1, slots,
+              valid.defined() ? valid.slice(1, t - kept, t) : ones({batch_, kept}, DType::Bool, k.device()));
   // A prompt attends to itself (causally, within windows); a step to everything in the buffer.
   e.attended = length_ == 0 ? View{k, v, valid} : View{e.k, e.v, e.valid};
   return e.attended;
