@@ -54,8 +54,8 @@ double host_sum_of_squares(const Tensor& g) {
 }
 
 // sum(g^2) of every gradient. CPU gradients are summed on the host; those on a GPU by the
-// device's own reduction (f32 accumulation), each to a one-element tensor, and the GPU's sums
-// come back together in one copy instead of one synchronisation per gradient.
+// device's own reduction (f32 accumulation), each to a one-element tensor gathered on the first
+// GPU's, and they come back together in one copy instead of one synchronisation per gradient.
 std::vector<double> sums_of_squares(const std::vector<Tensor>& grads) {
   NoGradGuard no_grad;
   std::vector<double> sums(grads.size(), 0.0);
@@ -65,27 +65,14 @@ std::vector<double> sums_of_squares(const std::vector<Tensor>& grads) {
     if (grads[i].device().is_cpu()) {
       sums[i] = host_sum_of_squares(grads[i]);
     } else {
-      device_sums.push_back(sum(square(grads[i])).reshape({1}));  // [1], the gradient's dtype
+      const Device gather_on = device_sums.empty() ? grads[i].device() : device_sums.front().device();
+      device_sums.push_back(sum(square(grads[i])).reshape({1}).to(DType::F32).to(gather_on));  // [1]
       device_at.push_back(i);
     }
   }
   if (!device_sums.empty()) {
-    // One copy per device holding gradients (the usual case: one).
-    std::vector<bool> fetched(device_sums.size(), false);
-    for (size_t k = 0; k < device_sums.size(); ++k) {
-      if (fetched[k]) continue;
-      std::vector<Tensor> same;
-      std::vector<size_t> which;
-      for (size_t j = k; j < device_sums.size(); ++j) {
-        if (!fetched[j] && device_sums[j].device() == device_sums[k].device()) {
-          same.push_back(device_sums[j].to(DType::F32));
-          which.push_back(j);
-          fetched[j] = true;
-        }
-      }
-      const std::vector<double> values = concat(same, 0).to_vector<double>();
-      for (size_t j = 0; j < which.size(); ++j) sums[device_at[which[j]]] = values[j];
-    }
+    const std::vector<double> values = concat(device_sums, 0).to_vector<double>();
+    for (size_t j = 0; j < device_at.size(); ++j) sums[device_at[j]] = values[j];
   }
   return sums;
 }

@@ -159,8 +159,7 @@ TrainConfig TrainConfig::resolved() const {
   parse_schedule_kind(c.lr_scheduler);  // throws for an unknown name
   // Names are checked here; whether the device takes the dtype, once the model config is read.
   if (!c.device.empty()) (void)parse_compute_device(c.device, "train", str(where, ": \"device\""));
-  VG_CHECK(c.dtype.empty() || is_compute_dtype_name(c.dtype), "train", where, ": \"dtype\" should be f32 or f64 (cpu), ",
-           "bf16, f16 or f32 (cuda), or left out for the model config's; found \"", c.dtype, "\"");
+  check_compute_dtype_name(c.dtype, "train", str(where, ": \"dtype\""), "the model config's");
   return c;
 }
 

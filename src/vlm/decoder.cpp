@@ -7,6 +7,16 @@
 #include "ops/ops.h"
 
 namespace vg {
+namespace {
+
+// Steps are recorded on CUDA (unless VG_CUDA_GRAPHS=0), but not for adapters in training mode:
+// they draw dropout masks from the host's generator, which a replay would repeat.
+bool records_steps(const gemma3n::Model& model) {
+  const bool dropout = model.lora() != nullptr && model.lora()->training;
+  return device_graphs_enabled(model.device()) && !dropout;
+}
+
+}  // namespace
 
 // Everything a recorded step reads and writes, at addresses that stay put between replays.
 struct Decoder::Session {
@@ -33,10 +43,7 @@ struct Decoder::Session {
     logits = zeros({batch, model.config().vocab_size}, model.dtype(), device);
     best_value = zeros({batch}, model.dtype(), device);
     best_id = zeros({batch}, DType::I64, device);
-    // Adapters in training mode draw dropout masks from the host's generator, which a replay
-    // would repeat: those steps run op by op.
-    const bool dropout = lora != nullptr && lora->training;
-    if (device_graphs_enabled(device) && !dropout) graph = std::make_unique<DeviceGraph>(device);
+    if (records_steps(model)) graph = std::make_unique<DeviceGraph>(device);
   }
 
   // logits [B, V] -> the static outputs.
@@ -52,7 +59,7 @@ Decoder::Decoder(const gemma3n::Model& model) : model_(model) {}
 
 Decoder::~Decoder() = default;
 
-bool Decoder::uses_graphs() const { return device_graphs_enabled(model_.device()); }
+bool Decoder::uses_graphs() const { return records_steps(model_); }
 
 Tensor Decoder::prefill(const gemma3n::ForwardArgs& args, int64_t capacity) {
   NoGradGuard no_grad;

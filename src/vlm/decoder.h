@@ -42,7 +42,8 @@ class Decoder {
   // logits are NaN or all -inf.
   std::vector<int32_t> greedy_ids() const;
 
-  // True when steps replay a recorded graph (CUDA, unless VG_CUDA_GRAPHS=0).
+  // True when steps replay a recorded graph (CUDA, unless VG_CUDA_GRAPHS=0 or the model's
+  // adapters are in training mode).
   bool uses_graphs() const;
 
  private:

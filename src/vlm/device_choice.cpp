@@ -39,6 +39,13 @@ bool is_compute_dtype_name(const std::string& name) {
 
 const char* compute_dtypes_of(Device device) { return device.is_cpu() ? "f32 or f64" : "bf16, f16 or f32"; }
 
+void check_compute_dtype_name(const std::string& name, const std::string& component, const std::string& what,
+                              const std::string& fallback) {
+  VG_CHECK(name.empty() || is_compute_dtype_name(name), component, what, " should be ", compute_dtypes_of(Device::cpu()),
+           " (cpu), ", compute_dtypes_of(Device::cuda()), " (cuda), or left out for ", fallback, "; found \"", name,
+           "\"");
+}
+
 void require_device(Device device) {
   // The allocator of a CUDA device is what every tensor there needs first; asking for it raises
   // the backend's errors (no CUDA in this build, no GPU or driver, no such index) before any

@@ -30,6 +30,12 @@ bool is_compute_dtype_name(const std::string& name);
 // The dtypes `device` computes in, for help texts and messages: "f32 or f64" on the cpu.
 const char* compute_dtypes_of(Device device);
 
+// For a config read before its device is known: throws "[component] <what> should be f32 or f64
+// (cpu), bf16, f16 or f32 (cuda), or left out for <fallback>; found \"...\"" unless `name` is
+// empty or a dtype some device computes in.
+void check_compute_dtype_name(const std::string& name, const std::string& component, const std::string& what,
+                              const std::string& fallback);
+
 // Fails with the backend's own error when `device` cannot be used: a build without CUDA support,
 // a machine without a GPU or driver, or a device index that does not exist. No-op on the cpu.
 void require_device(Device device);

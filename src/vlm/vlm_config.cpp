@@ -89,8 +89,7 @@ VlmConfig VlmConfig::load(const std::string& path) {
     c.max_length = doc["max_length"].get<int64_t>();
   }
   (void)c.compute_device();  // throws for an unknown device, naming the key
-  VG_CHECK(c.dtype.empty() || is_compute_dtype_name(c.dtype), "config", path, ": \"dtype\" should be f32 or f64 (cpu), ",
-           "bf16, f16 or f32 (cuda), or left out for the device's default; found \"", c.dtype, "\"");
+  check_compute_dtype_name(c.dtype, "config", str(path, ": \"dtype\""), "the device's default");
   for (const auto& [key, value] : {std::pair{"language_model", &c.language_model}, {"clip", &c.clip}, {"videomamba", &c.videomamba}}) {
     VG_CHECK(!value->empty(), "config", path, ": \"", key, "\" is required");
   }

@@ -6,13 +6,6 @@
 #include "backend/dim_split.h"
 
 namespace vg::cpu {
-namespace {
-
-void check_range(const char* op, int64_t value, int64_t extent) {
-  VG_CHECK(value >= 0 && value < extent, op, "index ", value, " is out of range for a dim of size ", extent);
-}
-
-}  // namespace
 
 std::vector<int64_t> read_indices(const Tensor& index) {
   VG_CHECK(index.dtype() == DType::I64 || index.dtype() == DType::I32, "index", "indices must be i32 or i64, got ",
@@ -28,11 +21,25 @@ std::vector<int64_t> read_indices(const Tensor& index) {
   return out;
 }
 
+namespace {
+
+void check_range(const char* op, int64_t value, int64_t extent) {
+  VG_CHECK(value >= 0 && value < extent, op, "index ", value, " is out of range for a dim of size ", extent);
+}
+
+// The indices of a 1-d index_* op, each checked against the extent of the indexed dim.
+std::vector<int64_t> checked_indices(const char* op, const Tensor& index, int64_t extent) {
+  std::vector<int64_t> idx = read_indices(index);
+  for (int64_t v : idx) check_range(op, v, extent);
+  return idx;
+}
+
+}  // namespace
+
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   VG_ASSERT(x.is_contiguous() && out.is_contiguous());
   const DimSplit g = split_at(x.shape(), dim);
-  const std::vector<int64_t> idx = read_indices(index);
-  for (int64_t v : idx) check_range("index_select", v, g.extent);
+  const std::vector<int64_t> idx = checked_indices("index_select", index, g.extent);
   const int64_t k = static_cast<int64_t>(idx.size());
   const size_t row_bytes = static_cast<size_t>(dtype_nbytes(x.dtype(), g.inner));
   const char* src = static_cast<const char*>(x.data_ptr());
@@ -50,8 +57,7 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
 void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous());
   const DimSplit g = split_at(out.shape(), dim);
-  const std::vector<int64_t> idx = read_indices(index);
-  for (int64_t v : idx) check_range("index_copy", v, g.extent);
+  const std::vector<int64_t> idx = checked_indices("index_copy", index, g.extent);
   const int64_t k = static_cast<int64_t>(idx.size());
   const size_t row_bytes = static_cast<size_t>(dtype_nbytes(out.dtype(), g.inner));
   const char* from = static_cast<const char*>(src.data_ptr());
@@ -66,8 +72,7 @@ void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& s
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
   VG_ASSERT(out.is_contiguous() && src.is_contiguous());
   const DimSplit g = split_at(out.shape(), dim);
-  const std::vector<int64_t> idx = read_indices(index);
-  for (int64_t v : idx) check_range("index_add", v, g.extent);
+  const std::vector<int64_t> idx = checked_indices("index_add", index, g.extent);
   const int64_t k = static_cast<int64_t>(idx.size());
   dispatch_float(out.dtype(), "index_add", [&](auto tag) {
     using T = decltype(tag);

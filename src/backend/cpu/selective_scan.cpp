@@ -8,15 +8,6 @@
 #include "backend/cpu/vector_math.h"
 
 namespace vg::cpu {
-namespace {
-
-// Tasks the backward aims for when it splits a group's channels into slices (a constant, not
-// the thread count, so that results do not depend on the machine).
-constexpr int64_t kBackwardTasks = 64;
-
-struct ScanDims {
-  int64_t batch, dim, len, nstate, groups, per_group;
-};
 
 ScanDims dims_of(const ScanArgs& a) {
   ScanDims s{};
@@ -28,6 +19,12 @@ ScanDims dims_of(const ScanArgs& a) {
   s.per_group = s.dim / s.groups;
   return s;
 }
+
+namespace {
+
+// Tasks the backward aims for when it splits a group's channels into slices (a constant, not
+// the thread count, so that results do not depend on the machine).
+constexpr int64_t kBackwardTasks = 64;
 
 template <class T>
 const T* opt_data(const Tensor& t) {

@@ -16,6 +16,13 @@ struct ScanArgs {
   bool delta_softplus = false;
 };
 
+// The extents of a scan: u [batch, dim, len], A [dim, nstate], B/C [batch, groups, nstate, len]
+// with dim / groups channels per group.
+struct ScanDims {
+  int64_t batch = 0, dim = 0, len = 0, nstate = 0, groups = 1, per_group = 1;
+};
+ScanDims dims_of(const ScanArgs& a);
+
 // out = y * silu(z) when z is given, else y.
 void selective_scan(const ScanArgs& a, const Tensor& out);
 

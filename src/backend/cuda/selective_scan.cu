@@ -33,20 +33,15 @@ constexpr int kMaxSlots = 8;      // states per lane: N <= 32 * kMaxSlots = 256
 constexpr int kChunk = 16;        // backward: steps recomputed per checkpoint, held in registers
 constexpr int kForwardTile = 32;  // forward: steps prepared at once, one per lane
 
-struct ScanShape {
-  int64_t batch = 0, dim = 0, len = 0, nstate = 0, groups = 1, per_group = 1;
+// The CPU's extents (cpu::dims_of) plus what the kernels choose their loops by.
+struct ScanShape : cpu::ScanDims {
   int slots = 0;  // ceil(nstate / 32)
   bool softplus = false;
 };
 
 ScanShape shape_of(const cpu::ScanArgs& a) {
   ScanShape s;
-  s.batch = a.u.size(0);
-  s.dim = a.u.size(1);
-  s.len = a.u.size(2);
-  s.nstate = a.A.size(1);
-  s.groups = a.B.size(1);
-  s.per_group = s.dim / s.groups;
+  static_cast<cpu::ScanDims&>(s) = cpu::dims_of(a);
   s.slots = static_cast<int>((s.nstate + 31) / 32);
   s.softplus = a.delta_softplus;
   VG_CHECK(s.nstate <= 32 * kMaxSlots, kOp, "A ", a.A.describe(), " has ", s.nstate, " states; cuda supports up to ",
