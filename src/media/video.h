@@ -5,9 +5,12 @@
 // groups of pictures, not the whole file. Rotation metadata is applied, variable frame rates are
 // handled through the frames' own timestamps. docs/media.md describes the rules.
 //
+// YUV4MPEG2 files (recognised by their first bytes "YUV4MPEG2 ", or by the name .y4m) are read
+// natively (src/media/y4m.h), the same in every build.
+//
 // A reader is not shared between threads; different readers can be used from different threads
 // at the same time. Builds without FFmpeg (VG_HAVE_MEDIA=0) link src/media/no_ffmpeg/, where
-// every entry point throws "[media] this build of videogemma has no video support ...".
+// every other file throws "[media] this build of videogemma has no video support ...".
 #pragma once
 
 #include <cstdint>
@@ -21,8 +24,9 @@ namespace vg::media {
 
 struct VideoInfo {
   std::string path;
-  std::string container;  // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "image2"
-  std::string codec;      // FFmpeg codec name, e.g. "h264", "vp9", "mjpeg", "png"
+  std::string container;  // FFmpeg demuxer name, e.g. "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "avi", "image2";
+                          // "yuv4mpegpipe" for .y4m (read natively)
+  std::string codec;      // FFmpeg codec name, e.g. "h264", "vp9", "mjpeg", "png", "rawvideo"
   int width = 0;          // frames as returned, i.e. after rotation
   int height = 0;
   int coded_width = 0;  // as stored in the stream

@@ -1,7 +1,9 @@
 // Writing RGB uint8 frames to a video file (or one frame to an image file) through FFmpeg's
-// libav*. The file appears atomically: frames go to a temporary file in the same folder, which
-// close() renames over the target; a writer destroyed without close() leaves no file behind.
-// The synthetic-dataset generator and the tests write their clips with this.
+// libav*; .y4m files are written natively in every build (src/media/y4m.h: 4:4:4, full range,
+// within 1 of the input per channel). The file appears atomically: frames go to a temporary
+// file in the same folder, which close() renames over the target; a writer destroyed without
+// close() leaves no file behind. The synthetic-dataset generator and the tests write their
+// clips with this.
 #pragma once
 
 #include <cstdint>
@@ -19,10 +21,11 @@ enum class VideoCodec {
   MJPEG,  // motion JPEG, every frame a keyframe
   VP9,    // libvpx-vp9
   FFV1,   // lossless RGB, for .mkv/.avi: exact round trips in tests
+  Y4M,    // raw YUV4MPEG2 4:4:4, only for .y4m (what .y4m always gets); written without FFmpeg
 };
 
 const char* codec_name(VideoCodec codec);  // "h264", "mpeg4", ...
-// Whether this build can write `codec` (false everywhere without FFmpeg).
+// Whether this build can write `codec`: Y4M always; the others (and Auto) only with FFmpeg.
 bool can_encode(VideoCodec codec);
 
 struct WriterOptions {
@@ -38,7 +41,7 @@ struct WriterOptions {
 
 class VideoWriter {
  public:
-  // The container is chosen from the extension (mp4, mov, mkv, webm, avi, ...). Throws
+  // The container is chosen from the extension (mp4, mov, mkv, webm, avi, y4m, ...). Throws
   // vg::Error("[media] ...") for a bad size, an unknown container, a codec the container or the
   // build cannot take, or an unwritable folder.
   VideoWriter(const std::string& path, int width, int height, const WriterOptions& options = {});
@@ -50,16 +53,16 @@ class VideoWriter {
 
   // rgb: u8 [height, width, 3]. The first form places the frame one frame period after the last;
   // the second at `seconds` (rounded to the timestamp resolution; times must increase), which
-  // writes variable-frame-rate video.
+  // writes variable-frame-rate video (.y4m: constant rate only, frame n must be at n / fps).
   void write(const Tensor& rgb);
   void write(const Tensor& rgb, double seconds);
 
   // Flushes the encoder, finishes the file and moves it into place. A video of zero frames is
-  // allowed in mp4, mov and avi (a file with an empty track); mkv and webm refuse it.
+  // allowed in mp4, mov, avi and y4m (a file with an empty track); mkv and webm refuse it.
   void close();
 
   int64_t frames_written() const;
-  const std::string& encoder_name() const;  // e.g. "libx264", "mpeg4"
+  const std::string& encoder_name() const;  // e.g. "libx264", "mpeg4", "y4m"
 
   struct Impl;
 

@@ -5,7 +5,6 @@
 
 #include "data/registry.h"
 #include "eval/evaluator.h"
-#include "media/video_writer.h"
 #include "ops/ops.h"
 #include "support/media_fixtures.h"
 #include "support/tensor_testing.h"
@@ -31,7 +30,6 @@ int32_t argmax_after_prompt(const VideoLanguageModel& model, const Tensor& visua
 }
 
 TEST(Predict, AnswersGreedily) {
-  if (!media::can_encode(media::VideoCodec::FFV1)) GTEST_SKIP() << "this build cannot write test videos";
   testing::ScratchFolder dir;
   const std::string model_path = testing::write_tiny_vlm(dir.file("model"), 5, /*with_projectors=*/true);
   const std::string registry = testing::write_tiny_qved(dir.file("data"), 10);

@@ -1,7 +1,8 @@
-// VideoReader on FFmpeg: demux with libavformat, decode with libavcodec, convert to RGB24 with
-// libswscale. A read of timestamp T seeks to the keyframe at or before T and decodes forward
-// until the first frame at or after T; the nearer of that frame and the one before it is the
-// answer. Two decoded frames (prev, cur) are kept, so close or repeated targets need no work.
+// VideoReader's FFmpeg backend (every file but .y4m, src/media/video.cpp): demux with
+// libavformat, decode with libavcodec, convert to RGB24 with libswscale. A read of timestamp T
+// seeks to the keyframe at or before T and decodes forward until the first frame at or after T;
+// the nearer of that frame and the one before it is the answer. Two decoded frames (prev, cur)
+// are kept, so close or repeated targets need no work.
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "core/log.h"
 #include "media/ffmpeg/ffmpeg_common.h"
 #include "media/video.h"
+#include "media/video_backend.h"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -91,13 +93,10 @@ void copy_rotated(const uint8_t* src, int stride, int h, int w, int rotation, ui
   }
 }
 
-}  // namespace
-
-struct VideoReader::Impl {
+class FfmpegReader final : public detail::ReaderBackend {
+ public:
   std::string path;
   ReaderOptions options;
-  VideoInfo info;
-  DecodeStats stats;
 
   AVFormatContext* format = nullptr;
   ff::CodecContextPtr decoder;
@@ -127,7 +126,7 @@ struct VideoReader::Impl {
   std::vector<double> times;
   Frame still;  // a still image, decoded once
 
-  Impl(std::string p, const ReaderOptions& o) : path(std::move(p)), options(o) {
+  FfmpegReader(std::string p, const ReaderOptions& o) : path(std::move(p)), options(o) {
     try {
       open();
     } catch (...) {
@@ -135,7 +134,12 @@ struct VideoReader::Impl {
       throw;
     }
   }
-  ~Impl() { close_input(); }
+  ~FfmpegReader() override { close_input(); }
+
+  const std::vector<double>& frame_times() override {
+    build_times();
+    return times;
+  }
 
   [[noreturn]] void fail(const std::string& message) const { throw Error("media", path + ": " + message); }
 
@@ -515,7 +519,7 @@ struct VideoReader::Impl {
     return out;
   }
 
-  std::vector<Frame> read_times(const std::vector<double>& seconds) {
+  std::vector<Frame> read_times(const std::vector<double>& seconds) override {
     for (double s : seconds) {
       VG_CHECK(std::isfinite(s) && s >= 0, "media", path, ": cannot read the frame at t=", s,
                " s: times must be finite and not negative");
@@ -526,7 +530,7 @@ struct VideoReader::Impl {
     return read_sorted(targets, {});
   }
 
-  std::vector<Frame> read_indices(const std::vector<int64_t>& indices) {
+  std::vector<Frame> read_indices(const std::vector<int64_t>& indices) override {
     build_times();
     for (int64_t i : indices) {
       VG_CHECK(i >= 0 && i < static_cast<int64_t>(pts_table.size()), "media", path, ": frame index ", i,
@@ -545,31 +549,11 @@ struct VideoReader::Impl {
   }
 };
 
-VideoReader::VideoReader(const std::string& path, const ReaderOptions& options)
-    : impl_(std::make_unique<Impl>(path, options)) {}
-VideoReader::~VideoReader() = default;
-VideoReader::VideoReader(VideoReader&&) noexcept = default;
-VideoReader& VideoReader::operator=(VideoReader&&) noexcept = default;
+}  // namespace
 
-const VideoInfo& VideoReader::info() const { return impl_->info; }
-
-const std::vector<double>& VideoReader::frame_times() {
-  impl_->build_times();
-  return impl_->times;
+std::unique_ptr<detail::ReaderBackend> detail::open_ffmpeg_reader(const std::string& path,
+                                                                  const ReaderOptions& options) {
+  return std::make_unique<FfmpegReader>(path, options);
 }
-
-int64_t VideoReader::frame_count() { return static_cast<int64_t>(frame_times().size()); }
-
-Frame VideoReader::read_time(double seconds) { return std::move(impl_->read_times({seconds}).front()); }
-Frame VideoReader::read_index(int64_t index) { return std::move(impl_->read_indices({index}).front()); }
-std::vector<Frame> VideoReader::read_times(const std::vector<double>& seconds) { return impl_->read_times(seconds); }
-std::vector<Frame> VideoReader::read_indices(const std::vector<int64_t>& indices) {
-  return impl_->read_indices(indices);
-}
-
-const DecodeStats& VideoReader::stats() const { return impl_->stats; }
-void VideoReader::reset_stats() { impl_->stats = DecodeStats{}; }
-
-VideoInfo probe_video(const std::string& path) { return VideoReader(path, ReaderOptions{1}).info(); }
 
 }  // namespace vg::media

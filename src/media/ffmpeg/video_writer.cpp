@@ -1,5 +1,6 @@
-// VideoWriter on FFmpeg: RGB24 -> the encoder's pixel format with libswscale, encode with
-// libavcodec, mux with libavformat into a temporary file that close() renames into place.
+// VideoWriter's FFmpeg backend (every file but .y4m, src/media/video.cpp): RGB24 -> the
+// encoder's pixel format with libswscale, encode with libavcodec, mux with libavformat into a
+// temporary file that close() renames into place.
 #include "media/video_writer.h"
 
 #include <fcntl.h>
@@ -15,6 +16,7 @@
 #include "core/error.h"
 #include "io/mapped_file.h"
 #include "media/ffmpeg/ffmpeg_common.h"
+#include "media/video_backend.h"
 
 extern "C" {
 #include <libavutil/display.h>
@@ -33,23 +35,16 @@ const char* encoder_for(VideoCodec codec) {
     case VideoCodec::MJPEG: return "mjpeg";
     case VideoCodec::VP9: return "libvpx-vp9";
     case VideoCodec::FFV1: return "ffv1";
+    case VideoCodec::Y4M: break;  // written natively (src/media/y4m_video.cpp)
     case VideoCodec::Auto: break;
   }
   return nullptr;
 }
 
-std::string lower_extension(const std::string& path) {
-  std::string ext = std::filesystem::path(path).extension().string();
-  if (!ext.empty() && ext[0] == '.') ext.erase(0, 1);
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return ext;
-}
-
 VideoCodec auto_codec(const std::string& ext) {
   if (ext == "avi") return VideoCodec::MJPEG;
   if (ext == "webm") return VideoCodec::VP9;
-  return can_encode(VideoCodec::H264) ? VideoCodec::H264 : VideoCodec::MPEG4;
+  return detail::ffmpeg_can_encode(VideoCodec::H264) ? VideoCodec::H264 : VideoCodec::MPEG4;
 }
 
 bool supports(const AVCodec* codec, AVPixelFormat format) {
@@ -83,13 +78,6 @@ std::vector<uint8_t> padded_rgb(const Tensor& rgb) {
   return buf;
 }
 
-void check_picture(const Tensor& rgb, int width, int height, const std::string& what) {
-  VG_CHECK(rgb.defined() && rgb.dtype() == DType::U8 && rgb.rank() == 3 && rgb.size(2) == 3, "media", what,
-           ": a frame must be RGB u8 [H, W, 3], got ", rgb.defined() ? rgb.describe() : std::string("undefined"));
-  VG_CHECK(width <= 0 || (rgb.size(0) == height && rgb.size(1) == width), "media", what, ": the frame is ", rgb.size(0),
-           "x", rgb.size(1), " but the video is ", height, "x", width, " (height x width)");
-}
-
 void fsync_path(const std::string& path, bool directory) {
   const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
   if (fd >= 0) {
@@ -98,26 +86,11 @@ void fsync_path(const std::string& path, bool directory) {
   }
 }
 
-}  // namespace
+using detail::check_picture;
+using detail::lower_extension;
 
-const char* codec_name(VideoCodec codec) {
-  switch (codec) {
-    case VideoCodec::Auto: return "auto";
-    case VideoCodec::H264: return "h264";
-    case VideoCodec::MPEG4: return "mpeg4";
-    case VideoCodec::MJPEG: return "mjpeg";
-    case VideoCodec::VP9: return "vp9";
-    case VideoCodec::FFV1: return "ffv1";
-  }
-  return "unknown";
-}
-
-bool can_encode(VideoCodec codec) {
-  if (codec == VideoCodec::Auto) return true;
-  return avcodec_find_encoder_by_name(encoder_for(codec)) != nullptr;
-}
-
-struct VideoWriter::Impl {
+class FfmpegWriter final : public detail::WriterBackend {
+ public:
   std::string path, temp_path;
   WriterOptions options;
   int width = 0, height = 0;
@@ -127,8 +100,6 @@ struct VideoWriter::Impl {
   ff::SwsPtr sws;
   ff::FramePtr frame = ff::make_frame();
   ff::PacketPtr packet = ff::make_packet();
-  std::string encoder_name;
-  int64_t frames = 0;
   int64_t last_pts = AV_NOPTS_VALUE;
   int64_t ticks_per_frame = 1;
   bool explicit_times = false;
@@ -136,7 +107,8 @@ struct VideoWriter::Impl {
 
   [[noreturn]] void fail(const std::string& message) const { throw Error("media", path + ": " + message); }
 
-  Impl(std::string p, int w, int h, const WriterOptions& o) : path(std::move(p)), options(o), width(w), height(h) {
+  FfmpegWriter(std::string p, int w, int h, const WriterOptions& o)
+      : path(std::move(p)), options(o), width(w), height(h) {
     ff::install_log_handler();
     try {
       open();
@@ -145,7 +117,7 @@ struct VideoWriter::Impl {
       throw;
     }
   }
-  ~Impl() { release(!finished); }
+  ~FfmpegWriter() override { release(!finished); }
 
   void release(bool remove_temp) {
     encoder.reset();
@@ -175,6 +147,7 @@ struct VideoWriter::Impl {
     const AVOutputFormat* container = av_guess_format(nullptr, path.c_str(), nullptr);
     if (container == nullptr) fail("cannot tell the container from the extension '." + ext + "'");
     const VideoCodec which = options.codec == VideoCodec::Auto ? auto_codec(ext) : options.codec;
+    if (encoder_for(which) == nullptr) fail(std::string("FFmpeg does not write ") + codec_name(which) + " video");
     const AVCodec* codec = avcodec_find_encoder_by_name(encoder_for(which));
     if (codec == nullptr) {
       fail(std::string("this FFmpeg build has no ") + codec_name(which) + " encoder (" + encoder_for(which) + ")");
@@ -254,6 +227,7 @@ struct VideoWriter::Impl {
         enc->colorspace = AVCOL_SPC_RGB;
         enc->color_range = AVCOL_RANGE_JPEG;
         break;
+      case VideoCodec::Y4M:
       case VideoCodec::Auto: break;
     }
     ff::clear_last_message();
@@ -319,7 +293,7 @@ struct VideoWriter::Impl {
     }
   }
 
-  void write(const Tensor& rgb, const double* seconds) {
+  void write(const Tensor& rgb, const double* seconds) override {
     VG_CHECK(!finished, "media", path, ": write after close()");
     check_picture(rgb, width, height, path);
     int64_t pts = last_pts == AV_NOPTS_VALUE ? 0 : last_pts + ticks_per_frame;
@@ -345,7 +319,7 @@ struct VideoWriter::Impl {
     ++frames;
   }
 
-  void close() {
+  void close() override {
     if (finished) return;
     const std::string muxer = format->oformat->name;
     if (frames == 0 && (muxer == "matroska" || muxer == "webm")) {
@@ -368,16 +342,18 @@ struct VideoWriter::Impl {
   }
 };
 
-VideoWriter::VideoWriter(const std::string& path, int width, int height, const WriterOptions& options)
-    : impl_(std::make_unique<Impl>(path, width, height, options)) {}
-VideoWriter::~VideoWriter() = default;
-VideoWriter::VideoWriter(VideoWriter&&) noexcept = default;
-VideoWriter& VideoWriter::operator=(VideoWriter&&) noexcept = default;
-void VideoWriter::write(const Tensor& rgb) { impl_->write(rgb, nullptr); }
-void VideoWriter::write(const Tensor& rgb, double seconds) { impl_->write(rgb, &seconds); }
-void VideoWriter::close() { impl_->close(); }
-int64_t VideoWriter::frames_written() const { return impl_->frames; }
-const std::string& VideoWriter::encoder_name() const { return impl_->encoder_name; }
+}  // namespace
+
+std::unique_ptr<detail::WriterBackend> detail::open_ffmpeg_writer(const std::string& path, int width, int height,
+                                                                  const WriterOptions& options) {
+  return std::make_unique<FfmpegWriter>(path, width, height, options);
+}
+
+bool detail::ffmpeg_can_encode(VideoCodec codec) {
+  if (codec == VideoCodec::Auto) return true;
+  const char* encoder = encoder_for(codec);
+  return encoder != nullptr && avcodec_find_encoder_by_name(encoder) != nullptr;
+}
 
 void write_image(const std::string& path, const Tensor& rgb, int jpeg_qscale) {
   ff::install_log_handler();
