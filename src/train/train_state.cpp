@@ -65,8 +65,13 @@ void save_checkpoint(const std::string& output, const TrainState& state, const s
   optimizer.save((temp_dir / "optimizer.safetensors").string());
   json history = json::array();
   for (const HistoryEntry& h : state.history) history.push_back(to_json(h));
-  const json doc = {{"step", state.step},         {"rng_seed", state.rng_seed}, {"rng_offset", state.rng_offset},
-                    {"fingerprint", state.fingerprint}, {"seconds", state.seconds}, {"history", history}};
+  json doc = {{"step", state.step},
+              {"rng_seed", state.rng_seed},
+              {"rng_offset", state.rng_offset},
+              {"fingerprint", state.fingerprint},
+              {"seconds", state.seconds},
+              {"history", history}};
+  if (!state.rank_rng.empty()) doc["rank_rng"] = state.rank_rng;  // [[seed, offset], ...]
   io::write_file_atomically((temp_dir / kStateFile).string(), doc.dump(1) + "\n");
   // The state file goes last: a folder without it was never finished.
   fs::remove_all(final_dir, ec);
@@ -108,6 +113,7 @@ TrainState load_checkpoint(const std::string& dir, const std::vector<NamedParame
     state.fingerprint = doc.at("fingerprint").get<std::string>();
     state.seconds = doc.value("seconds", 0.0);
     for (const json& h : doc.at("history")) state.history.push_back(history_from_json(h));
+    if (doc.contains("rank_rng")) state.rank_rng = doc["rank_rng"].get<std::vector<std::pair<uint64_t, uint64_t>>>();
   } catch (const json::exception& e) {
     throw Error("train", str(dir, ": ", kStateFile, " is damaged (", e.what(), "); delete this checkpoint to resume from an older one"));
   }

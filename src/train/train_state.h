@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "train/adamw.h"
@@ -27,6 +28,9 @@ struct HistoryEntry {
 struct TrainState {
   int64_t step = 0;  // optimizer steps done
   uint64_t rng_seed = 0, rng_offset = 0;  // Generator::default_generator() (LoRA dropout)
+  // Data-parallel runs: every rank's generator state (seed, offset), rank 0's first; empty for
+  // one process. Each rank draws its own dropout masks and resumes its own stream.
+  std::vector<std::pair<uint64_t, uint64_t>> rank_rng;
   std::string fingerprint;  // what must not change for a resume to be valid
   double seconds = 0;
   std::vector<HistoryEntry> history;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -13,6 +14,8 @@
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
 #include "ops/ops.h"
+#include "train/distributed/communicator.h"
+#include "train/distributed/gradient_sync.h"
 #include "train/feature_cache.h"
 #include "train/lora.h"
 #include "train/loss_curve.h"
@@ -46,10 +49,12 @@ std::vector<Example> examples_of(const data::Dataset& d) {
   return out;
 }
 
-// What a resumed run must share with the run that wrote the checkpoint.
-std::string fingerprint(const TrainConfig& c, int64_t examples) {
+// What a resumed run must share with the run that wrote the checkpoint. The accumulation is the
+// step's micro-batches over all ranks: N ranks accumulating A each train as one process
+// accumulating A x N (the same examples, the same sums), so either resumes the other's run.
+std::string fingerprint(const TrainConfig& c, int64_t examples, int ranks) {
   return str("stage ", c.stage, "; train ", c.train_data, " (", examples, " examples); batch ", c.batch_size, " x ",
-             c.gradient_accumulation, "; lr ", c.learning_rate, "/", c.projector_learning_rate, "; schedule ",
+             c.gradient_accumulation * ranks, "; lr ", c.learning_rate, "/", c.projector_learning_rate, "; schedule ",
              c.lr_scheduler, " warmup ", c.warmup_ratio, "; epochs ", c.epochs, " max_steps ", c.max_steps, "; lora r ",
              c.lora.r, " alpha ", c.lora.alpha, " dropout ", c.lora.dropout, "; seed ", c.seed);
 }
@@ -65,6 +70,12 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
     std::swap(order[static_cast<size_t>(i)], order[static_cast<size_t>(j)]);
   }
   return order;
+}
+
+// Rank r's LoRA dropout stream: rank 0 keeps the run's seed (one process draws what rank 0
+// draws), the others a seed of their own, so the ranks' masks differ but repeat run after run.
+uint64_t rank_seed(uint64_t seed, int rank) {
+  return rank == 0 ? seed : seed + 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(rank);
 }
 
 class Run {
@@ -83,9 +94,16 @@ class Run {
   void write_outputs(TrainResult& result);
   void log_line(const json& line);
   void report(TrainProgress::Phase phase, int64_t done, int64_t total);
+  // Data-parallel: rank 0 writes every file; the others wait for it where it writes.
+  bool lead() const { return comm_->rank() == 0; }
+  int ranks() const { return comm_->size(); }
+  std::optional<std::string> agreed_checkpoint();
+  void restore_random_state();
+  void save_random_state();
 
   TrainConfig c_;
   ProgressCallback progress_;
+  std::unique_ptr<Communicator> comm_;  // a group of one when the run is a single process
   VlmConfig model_config_;
   std::unique_ptr<VideoLanguageModel> vlm_;
   std::unique_ptr<FeatureCache> cache_;
@@ -109,6 +127,7 @@ void Run::report(TrainProgress::Phase phase, int64_t done, int64_t total) {
 }
 
 void Run::log_line(const json& line) {
+  if (!lead()) return;
   std::ofstream out(fs::path(c_.output) / "train_log.jsonl", std::ios::app);
   out << line.dump() << "\n";
 }
@@ -190,10 +209,19 @@ void Run::encode_all() {
   }
   std::sort(media.begin(), media.end());
   media.erase(std::unique(media.begin(), media.end()), media.end());
+  // Data-parallel with a feature_cache folder: each rank encodes its share into the folder (its
+  // files appear whole, by rename) and reads the others' after the barrier. In memory, every
+  // rank needs every clip over the epochs, so each encodes all of them.
+  const bool share = ranks() > 1 && !c_.feature_cache.empty();
+  std::vector<std::string> mine;
   for (size_t i = 0; i < media.size(); ++i) {
-    cache_->get(media[i]);
-    report(TrainProgress::Phase::Encoding, static_cast<int64_t>(i + 1), static_cast<int64_t>(media.size()));
+    if (!share || static_cast<int>(i % static_cast<size_t>(ranks())) == comm_->rank()) mine.push_back(media[i]);
   }
+  for (size_t i = 0; i < mine.size(); ++i) {
+    cache_->get(mine[i]);
+    report(TrainProgress::Phase::Encoding, static_cast<int64_t>(i + 1), static_cast<int64_t>(mine.size()));
+  }
+  if (share) comm_->barrier();
 }
 
 MicroBatchLoss Run::batch_loss(const std::vector<int64_t>& indices, const std::vector<Example>& from) {
@@ -217,21 +245,27 @@ double Run::validation_loss() {
   NoGradGuard no_grad;
   const bool training = lora_->training;
   lora_->training = false;
+  // Data-parallel: rank r takes the batches j with j % N == r; the sums are added over the ranks.
   double sum = 0;
-  int64_t count = 0;
-  for (size_t at = 0; at < val_.size(); at += static_cast<size_t>(c_.batch_size)) {
+  double count = 0;
+  const size_t batch = static_cast<size_t>(c_.batch_size), step = batch * static_cast<size_t>(ranks());
+  for (size_t at = batch * static_cast<size_t>(comm_->rank()); at < val_.size(); at += step) {
     std::vector<int64_t> indices;
     for (size_t i = at; i < std::min(val_.size(), at + static_cast<size_t>(c_.batch_size)); ++i) indices.push_back(static_cast<int64_t>(i));
     const MicroBatchLoss m = batch_loss(indices, val_);
     sum += m.loss.item() * static_cast<double>(m.answers);
-    count += m.answers;
+    count += static_cast<double>(m.answers);
   }
   lora_->training = training;
-  return count > 0 ? sum / static_cast<double>(count) : NAN;
+  std::vector<double> sums{sum, count};
+  comm_->all_reduce_sum(sums);
+  return sums[1] > 0 ? sums[0] / sums[1] : NAN;
 }
 
 void Run::write_outputs(TrainResult& result) {
   const fs::path out(c_.output);
+  result.model_config = (out / "model.json").string();
+  if (!lead()) return;
   VlmConfig trained = model_config_;
   auto save_projector = [&](projector::Etp& p, const char* file) {
     io::save_safetensors((out / file).string(), p.state_dict(), {{"format", "pt"}});
@@ -247,7 +281,6 @@ void Run::write_outputs(TrainResult& result) {
     write_peft_adapter((out / "adapter").string(), vlm_->lora(), peft_config_for(lora_options_, model_config_.language_model));
     trained.lora = (out / "adapter").string();
   }
-  result.model_config = (out / "model.json").string();
   trained.save(result.model_config);
 
   LossCurve curve;
@@ -258,41 +291,106 @@ void Run::write_outputs(TrainResult& result) {
   write_loss_curve((out / "loss_curve.png").string(), curve);
 }
 
+std::optional<std::string> Run::agreed_checkpoint() {
+  // Rank 0's choice is every rank's: they must all resume from the same step.
+  std::optional<std::string> found = latest_checkpoint(c_.output);
+  std::string path = found.value_or("");
+  comm_->broadcast(path);
+  if (path.empty()) return std::nullopt;
+  return path;
+}
+
+void Run::restore_random_state() {
+  const int rank = comm_->rank();
+  Generator::State rng{state_.rng_seed, state_.rng_offset};
+  const size_t written_by = std::max<size_t>(state_.rank_rng.size(), 1);
+  if (written_by == static_cast<size_t>(ranks())) {
+    if (!state_.rank_rng.empty()) {
+      const auto& [seed, offset] = state_.rank_rng[static_cast<size_t>(rank)];
+      rng = {seed, offset};
+    }
+  } else {
+    // Another number of processes wrote it: the examples and the sums continue as they were,
+    // but only rank 0's dropout stream exists; the others start streams of their own.
+    if (lead()) {
+      logging::warn("the checkpoint was written by ", written_by, " process(es), this run has ", ranks(),
+                    ": the same steps follow, but LoRA dropout draws other masks than the first run would have");
+    }
+    if (rank > 0) rng = {rank_seed(c_.seed, rank) ^ (static_cast<uint64_t>(state_.step) * 0xbf58476d1ce4e5b9ull), 0};
+  }
+  Generator::default_generator().set_state(rng);
+}
+
+void Run::save_random_state() {
+  const Generator::State rng = Generator::default_generator().state();
+  state_.rng_seed = rng.seed;
+  state_.rng_offset = rng.offset;
+  if (ranks() == 1) return;
+  std::string mine(2 * sizeof(uint64_t), '\0');
+  std::memcpy(mine.data(), &rng.seed, sizeof rng.seed);
+  std::memcpy(mine.data() + sizeof rng.seed, &rng.offset, sizeof rng.offset);
+  const std::vector<std::string> all = comm_->gather(mine);
+  state_.rank_rng.clear();
+  for (const std::string& bytes : all) {  // rank 0 only: the others get none
+    VG_ASSERT(bytes.size() == mine.size());
+    std::pair<uint64_t, uint64_t> s;
+    std::memcpy(&s.first, bytes.data(), sizeof s.first);
+    std::memcpy(&s.second, bytes.data() + sizeof s.first, sizeof s.second);
+    state_.rank_rng.push_back(s);
+  }
+}
+
 TrainResult Run::go() {
   TrainResult result;
+  // The ranks meet first, before the slow loading, so that one that cannot reach the others
+  // fails within the connect timeout rather than after loading a model.
+  const ProcessGroup group = ProcessGroup::from_env();
+  std::unique_ptr<Rendezvous> rendezvous = Rendezvous::connect(group);
+  if (group.distributed()) {
+    logging::info("rank ", group.rank, " of ", group.size, " (", group.source, "), rank 0 at ", group.master_addr, ":",
+                  group.master_port);
+  }
   std::error_code ec;
   fs::create_directories(c_.output, ec);
   VG_CHECK(!ec, "train", "cannot create the output folder ", c_.output, ": ", ec.message());
   load_model_and_data();
+  comm_ = make_communicator(std::move(rendezvous), vlm_->device());
   set_up_trainables();
   result.train_examples = static_cast<int64_t>(train_.size());
   result.skipped_records = skipped_records_;
 
+  // Rank r of N runs micro-batches a * N + r (a < gradient_accumulation) of each step's A x N:
+  // the global batch is batch_size x gradient_accumulation x N, and the step equals one
+  // process's with accumulation A x N over the same micro-batches (training_step.h).
   const int64_t n = static_cast<int64_t>(train_.size());
+  const int64_t per_step = c_.gradient_accumulation * ranks();
   const int64_t micro_per_epoch = (n + c_.batch_size - 1) / c_.batch_size;
-  const int64_t steps_per_epoch = (micro_per_epoch + c_.gradient_accumulation - 1) / c_.gradient_accumulation;
+  const int64_t steps_per_epoch = (micro_per_epoch + per_step - 1) / per_step;
   const int64_t total_steps = c_.max_steps > 0 ? c_.max_steps : steps_per_epoch * c_.epochs;
   StepSettings settings;
   settings.gradient_accumulation = c_.gradient_accumulation;
   settings.max_grad_norm = c_.max_grad_norm;
+  settings.communicator = comm_.get();
   // Built before a checkpoint restores the optimizer's (scheduled) learning rates.
   TrainingStep stepper(*optimizer_, base_lrs_, make_schedule(c_.lr_scheduler, c_.warmup_ratio, total_steps), settings);
 
-  state_.fingerprint = fingerprint(c_, n);
-  if (std::optional<std::string> checkpoint = latest_checkpoint(c_.output)) {
+  state_.fingerprint = fingerprint(c_, n, ranks());
+  if (std::optional<std::string> checkpoint = agreed_checkpoint()) {
     state_ = load_checkpoint(*checkpoint, trainable_, *optimizer_);
-    VG_CHECK(state_.fingerprint == fingerprint(c_, n), "train", c_.output, " holds a run with other settings (",
-             state_.fingerprint, "); use another output folder, or delete its checkpoints to start over");
-    Generator::default_generator().set_state({state_.rng_seed, state_.rng_offset});
+    VG_CHECK(state_.fingerprint == fingerprint(c_, n, ranks()), "train", c_.output,
+             " holds a run with other settings (", state_.fingerprint,
+             "); use another output folder, or delete its checkpoints to start over");
+    restore_random_state();
     result.resumed_from = state_.step;
     logging::info("resuming from ", *checkpoint, " at step ", state_.step, " of ", total_steps);
     // The log restarts from the checkpoint's history: lines written after it are gone with the run.
-    std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
+    if (lead()) std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
     for (const HistoryEntry& h : state_.history) log_line({{"step", h.step}, {"loss", h.loss}, {"lr", h.lr}, {"grad_norm", h.grad_norm}});
   } else {
-    std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
-    Generator::default_generator().manual_seed(c_.seed);
+    if (lead()) std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
+    Generator::default_generator().manual_seed(rank_seed(c_.seed, comm_->rank()));
   }
+  copy_from_rank0(*comm_, trainable_);
   start_ = Clock::now() - std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(state_.seconds));
   encode_all();
 
@@ -309,7 +407,7 @@ TrainResult Run::go() {
     const int64_t step = state_.step;
     const StepOutcome outcome = stepper.run(step, [&](int64_t a) {
       // Micro-batch k of the run covers positions [k * B, (k + 1) * B) within its epoch.
-      const int64_t k = step * c_.gradient_accumulation + a;
+      const int64_t k = step * per_step + a * ranks() + comm_->rank();
       const int64_t epoch = k / micro_per_epoch, within = k % micro_per_epoch;
       std::vector<int64_t> indices;
       for (int64_t i = within * c_.batch_size; i < std::min(n, (within + 1) * c_.batch_size); ++i) indices.push_back(example_at(epoch * n + i));
@@ -348,10 +446,9 @@ TrainResult Run::go() {
     report(TrainProgress::Phase::Training, state_.step, total_steps);
 
     if (c_.save_every > 0 && (state_.step % c_.save_every == 0 || last)) {
-      const Generator::State rng = Generator::default_generator().state();
-      state_.rng_seed = rng.seed;
-      state_.rng_offset = rng.offset;
-      save_checkpoint(c_.output, state_, trainable_, *optimizer_, c_.keep_checkpoints);
+      save_random_state();
+      if (lead()) save_checkpoint(c_.output, state_, trainable_, *optimizer_, c_.keep_checkpoints);
+      comm_->barrier();  // a rank that stops after this point leaves a complete checkpoint behind
     }
   }
   lora_->training = false;
@@ -361,6 +458,7 @@ TrainResult Run::go() {
     result.val_loss = state_.history.back().val_loss;
   }
   write_outputs(result);
+  comm_->barrier();  // every rank returns once the trained files are complete
   result.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
   report(TrainProgress::Phase::Done, state_.step, total_steps);
   return result;

@@ -43,6 +43,11 @@ struct TrainResult {
 
 // Runs (or resumes) the stage. Throws vg::Error for bad configs, data or models; an interrupted
 // run leaves its last checkpoint, and running again with the same config continues from it.
+// When the environment makes this process a rank of several (distributed/process_group.h:
+// `videogemma train --gpus N`, mpirun), the run is data-parallel: this rank trains its share of
+// each step's micro-batches, the gradients are summed over the ranks, and only rank 0 writes
+// files (docs/training.md, "Several GPUs"). Every rank calls `progress` and returns the same
+// result.
 TrainResult train(const TrainConfig& config, const ProgressCallback& progress = {});
 
 }  // namespace vg::train

@@ -5,6 +5,7 @@
 #include "autograd/grad_mode.h"
 #include "core/log.h"
 #include "ops/ops.h"
+#include "train/distributed/gradient_sync.h"
 #include "train/grad_clip.h"
 #include "train/lora.h"
 
@@ -100,14 +101,25 @@ TrainingStep::TrainingStep(AdamW& optimizer, std::vector<double> base_lrs, LrSch
 
 StepOutcome TrainingStep::run(int64_t step, const std::function<MicroBatchLoss(int64_t)>& micro_batch) {
   StepOutcome out;
-  const int64_t n = settings_.gradient_accumulation;
+  Communicator* comm = settings_.communicator;
+  const int64_t ranks = comm != nullptr ? comm->size() : 1;
+  const int64_t n = settings_.gradient_accumulation * ranks;  // the step's micro-batches, on all ranks
   double loss_sum = 0;
-  for (int64_t a = 0; a < n; ++a) {
+  for (int64_t a = 0; a < settings_.gradient_accumulation; ++a) {
     MicroBatchLoss m = micro_batch(a);
     // The gradient of the mean of the micro-batch means: each contributes 1/n of its own.
     mul(m.loss, 1.0 / static_cast<double>(n)).backward();
     loss_sum += m.loss.item();
     out.tokens += m.tokens;
+  }
+  if (ranks > 1) {
+    // Summed, the ranks' gradients are the one-process step's; every rank then holds the same
+    // gradients (and losses), so clipping, the skip decision and AdamW agree everywhere.
+    all_reduce_gradients(*comm, optimizer_.groups());
+    std::vector<double> sums{loss_sum, static_cast<double>(out.tokens)};
+    comm->all_reduce_sum(sums);
+    loss_sum = sums[0];
+    out.tokens = static_cast<int64_t>(sums[1]);
   }
   out.loss = loss_sum / static_cast<double>(n);
 

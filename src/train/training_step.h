@@ -13,6 +13,11 @@
 // the step's loss is the mean of the micro-batch means. When micro-batches hold different numbers
 // of answer tokens this weights tokens unequally; transformers >= 4.46 divides the token sum by
 // the whole step's token count instead (docs/training.md).
+//
+// Data-parallel (StepSettings::communicator): each of N ranks runs its `gradient_accumulation`
+// micro-batches, each mean divided by the step's micro-batches on all ranks (accumulation x N),
+// and the gradients are then summed over the ranks: the step equals one process's with
+// accumulation x N over the same micro-batches, whichever rank ran each.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,8 @@
 #include "vlm/splice.h"
 
 namespace vg::train {
+
+class Communicator;  // distributed/communicator.h
 
 struct MicroBatchLoss {
   Tensor loss;          // scalar: mean over the answer tokens, with its graph when grad mode is on
@@ -58,13 +65,16 @@ LrSchedule make_schedule(const std::string& kind, double warmup_ratio, int64_t t
 struct StepSettings {
   int64_t gradient_accumulation = 1;  // micro-batches per optimizer step
   double max_grad_norm = 1.0;         // <= 0: no clipping (the norm is still measured)
+  // Data-parallel: the ranks the step is shared with (each runs gradient_accumulation of the
+  // step's micro-batches); null or a group of one: this process alone.
+  Communicator* communicator = nullptr;
 };
 
 struct StepOutcome {
-  double loss = 0;       // the mean of the micro-batch losses
+  double loss = 0;       // the mean of the micro-batch losses (of every rank's)
   double grad_norm = 0;  // total gradient norm before clipping
   double lr = 0;         // the first group's learning rate used by the step
-  int64_t tokens = 0;    // summed over the micro-batches
+  int64_t tokens = 0;    // summed over the micro-batches (of every rank)
   bool skipped = false;  // the gradient or the loss was not finite: no update
 };
 
@@ -75,7 +85,8 @@ class TrainingStep {
   TrainingStep(AdamW& optimizer, std::vector<double> base_lrs, LrSchedule schedule, StepSettings settings);
 
   // Optimizer step `step` (0-based): micro_batch(a) for a = 0 .. accumulation - 1 builds the
-  // a-th micro-batch's loss, then the update. Gradients are zero (absent) afterwards.
+  // a-th micro-batch's loss (this rank's a-th, data-parallel), then the update. Gradients are
+  // zero (absent) afterwards.
   StepOutcome run(int64_t step, const std::function<MicroBatchLoss(int64_t)>& micro_batch);
 
   const LrSchedule& schedule() const { return schedule_; }

@@ -6,9 +6,13 @@
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "core/allocator.h"
+#include "core/log.h"
 #include "model_options.h"
-#include "train_progress.h"
+#include "train/distributed/launcher.h"
+#include "train/distributed/process_group.h"
 #include "train/trainer.h"
+#include "train_progress.h"
 #include "vlm/device_choice.h"
 #include "vlm/vlm_config.h"
 
@@ -22,10 +26,48 @@ struct TrainCommandOptions {
   std::string device, dtype;  // "" = the training config's, then the model config's
   bool quiet = false;
   bool json = false;
+  int gpus = 0;  // 0: no --gpus (one process, or a rank of mpirun's)
 };
+
+// The device the run computes on: --device, the training config's, or the model config's.
+Device run_device(const TrainCommandOptions& o, const train::TrainConfig& config) {
+  if (!o.device.empty()) return parse_compute_device(o.device, "cli", "--device");
+  const std::string device = !config.device.empty() ? config.device : VlmConfig::load(config.model).device;
+  return parse_compute_device(device, "cli", "the device");
+}
+
+// `--gpus N`: this process starts N ranks of the same command and waits for them
+// (train/distributed/launcher.h); it never touches a GPU itself but to count them.
+void launch(const TrainCommandOptions& o, const train::TrainConfig& config) {
+  VG_CHECK(!train::ProcessGroup::from_env().distributed(), "cli",
+           "--gpus inside a data-parallel run (this process is already a rank of one): use --gpus or mpirun, not both");
+  const bool cuda = run_device(o, config).is_cuda();
+  if (cuda) {
+    // Counting initialises the driver but makes no context; the ranks are new programs (exec).
+    const int visible = cuda_device_count();
+    VG_CHECK(o.gpus <= visible, "cli", "--gpus ", o.gpus, " but ", visible, " GPU(s) are visible",
+             visible == 0 ? " (or this build has no CUDA: --device cpu runs N CPU processes)" : "");
+  }
+  train::LaunchSpec spec;
+  spec.processes = o.gpus;
+  spec.arguments = train::without_option(train::own_command_line(), "--gpus");
+  spec.one_gpu_each = cuda;
+  train::launch_local_ranks(spec);
+}
 
 void run_train(const TrainCommandOptions& o) {
   train::TrainConfig config = train::TrainConfig::load(o.config);
+  if (o.gpus > 1) {
+    launch(o, config);
+    return;
+  }
+  // A rank of a data-parallel run (ours or mpirun's): one GPU each, seen as cuda:0, set before
+  // anything touches CUDA; only rank 0 talks.
+  const train::ProcessGroup group = train::ProcessGroup::from_env();
+  train::follow_launcher();
+  train::pin_local_gpu(group);
+  const bool speaks = group.rank == 0;
+  if (!speaks && logging::level() == logging::Level::Info) logging::set_level(logging::Level::Warn);
   if (!o.output.empty()) config.output = o.output;
   if (o.max_steps >= 0) config.max_steps = o.max_steps;
   if (!o.device.empty()) config.device = parse_compute_device(o.device, "cli", "--device").to_string();
@@ -35,9 +77,17 @@ void run_train(const TrainCommandOptions& o) {
     (void)parse_compute_dtype(o.dtype, parse_compute_device(device, "cli", "the device"), "cli", "--dtype");
     config.dtype = o.dtype;
   }
-  TrainProgressPrinter printer(!o.quiet && !o.json);
+  if (group.distributed()) {
+    const Device device = run_device(o, config);
+    if (device.is_cuda() && device.index != 0) {
+      logging::warn("each rank of a data-parallel run sees its own GPU as cuda:0; ", device, " is read as cuda:0");
+      config.device = "cuda:0";
+    }
+  }
+  TrainProgressPrinter printer(speaks && !o.quiet && !o.json);
   const train::TrainResult r = train::train(config, [&](const train::TrainProgress& p) { printer(p); });
   printer.finish();
+  if (!speaks) return;
   if (o.json) {
     nlohmann::json doc = {{"steps", r.steps},       {"resumed_from", r.resumed_from}, {"skipped_steps", r.skipped_steps},
                           {"loss", r.last_loss},    {"examples", r.train_examples},   {"skipped_records", r.skipped_records},
@@ -68,6 +118,10 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--device", o->device, std::string(kDeviceHelp) + "; overrides the configs' \"device\"");
   cmd->add_option("--dtype", o->dtype,
                   std::string(kDtypeHelp) + "; overrides the configs' \"dtype\" (trained tensors stay f32)");
+  cmd->add_option("--gpus", o->gpus,
+                  "data-parallel over N processes on this machine, one per GPU (with --device cpu: N CPU "
+                  "processes); the global batch is batch_size x gradient_accumulation x N (docs/training.md)")
+      ->check(CLI::Range(1, 1024));
   cmd->add_flag("--quiet", o->quiet, "no progress line");
   cmd->add_flag("--json", o->json, "print the result as JSON");
   cmd->callback([o] { run_train(*o); });

@@ -22,7 +22,7 @@ void add_synth_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 
-// "videogemma 0.1.0 (cpu: OpenBLAS 0.3.21, cuda: off, media: on)"
+// "videogemma 0.1.0 (cpu: OpenBLAS 0.3.21, cuda: off, nccl: off, media: on)"
 const char* version_string();
 
 }  // namespace vg::cli

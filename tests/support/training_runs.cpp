@@ -1,0 +1,82 @@
+#include "support/training_runs.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/safetensors.h"
+#include "support/cuda_conformance.h"
+#include "support/tensor_testing.h"
+
+namespace vg::testing {
+
+std::string write_stage3_config(const ScratchFolder& dir, const std::string& name, const std::string& model,
+                                const std::string& datasets, int accumulation, int max_steps,
+                                const nlohmann::json& extra) {
+  nlohmann::json config = {{"model", model},
+                           {"stage", 3},
+                           {"train_data", "QVED_TRAIN"},
+                           {"val_data", "QVED_VAL"},
+                           {"datasets", datasets},
+                           {"output", dir.file(name)},
+                           {"max_steps", max_steps},
+                           {"batch_size", 2},
+                           {"gradient_accumulation", accumulation},
+                           {"save_every", 2},
+                           {"learning_rate", 2e-3},
+                           {"projector_learning_rate", 1e-3},
+                           {"lora", {{"r", 4}, {"alpha", 8}, {"dropout", 0.0}}}};
+  config.update(extra);
+  const std::string path = dir.file(name + ".json");
+  std::ofstream(path) << config.dump(1);
+  return path;
+}
+
+std::vector<nlohmann::json> train_log(const std::string& output) {
+  std::ifstream in(std::filesystem::path(output) / "train_log.jsonl");
+  std::vector<nlohmann::json> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(nlohmann::json::parse(line));
+  return lines;
+}
+
+void expect_same_tensor_files(const std::string& a_path, const std::string& b_path, double lr) {
+  io::SafetensorsFile a = io::SafetensorsFile::open(a_path), b = io::SafetensorsFile::open(b_path);
+  ASSERT_EQ(a.tensors().size(), b.tensors().size()) << b_path;
+  for (const io::TensorInfo& t : a.tensors()) {
+    ASSERT_TRUE(b.contains(t.name)) << b_path << ": " << t.name;
+    const Tensor x = a.get(t.name), y = b.get(t.name);
+    EXPECT_EQ(y.dtype(), x.dtype()) << b_path << ": " << t.name;
+    ASSERT_EQ(y.shape(), x.shape()) << b_path << ": " << t.name;
+    if (lr > 0) EXPECT_LE(max_abs_diff(y, x), 4 * lr) << b_path << ": " << t.name;
+  }
+}
+
+void expect_same_moments(const std::string& a_path, const std::string& b_path, double tol) {
+  io::SafetensorsFile a = io::SafetensorsFile::open(a_path), b = io::SafetensorsFile::open(b_path);
+  int compared = 0;
+  for (const io::TensorInfo& t : a.tensors()) {
+    if (!t.name.ends_with(".exp_avg")) continue;
+    ASSERT_TRUE(b.contains(t.name)) << b_path << ": " << t.name;
+    EXPECT_LE(scaled_error(b.get(t.name), a.get(t.name)), tol) << b_path << ": " << t.name;
+    ++compared;
+  }
+  EXPECT_GT(compared, 0) << a_path << " holds no first moments";
+}
+
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  ::close(fd);
+  return ntohs(a.sin_port);
+}
+
+}  // namespace vg::testing

@@ -1,0 +1,38 @@
+// Runs of `videogemma train` compared with each other (CPU against GPU, several processes against
+// one): the stage-3 config of the tiny model the comparisons train, the runs' logs, the tensors
+// they save, and a free local port for hand-started ranks.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "support/media_fixtures.h"
+
+namespace vg::testing {
+
+// Writes <dir>/<name>.json: stage 3 of `model` on QVED_TRAIN/QVED_VAL of `datasets`, output
+// <dir>/<name>, batch 2, LoRA r 4 without dropout, a checkpoint every 2 steps. `extra` keys are
+// added or replace these. Returns the file's path.
+std::string write_stage3_config(const ScratchFolder& dir, const std::string& name, const std::string& model,
+                                const std::string& datasets, int accumulation, int max_steps,
+                                const nlohmann::json& extra = nlohmann::json::object());
+
+// The lines of <output>/train_log.jsonl.
+std::vector<nlohmann::json> train_log(const std::string& output);
+
+// Same tensor names, dtypes and shapes in two safetensors files; with lr > 0, values within
+// 4 lr. AdamW moves an element by about lr whatever its gradient's size, so an element whose
+// gradient is within rounding of zero moves either way in either run: a trained weight may differ
+// by a few lr there, and that is all a weight can show. expect_same_moments compares gradients.
+void expect_same_tensor_files(const std::string& a_path, const std::string& b_path, double lr);
+
+// The first moments AdamW saved in two optimizer.safetensors (exp_avg: a decaying sum of the
+// gradients, linear in them) agree within `tol` of their largest value: the runs computed the
+// same gradients.
+void expect_same_moments(const std::string& a_path, const std::string& b_path, double tol);
+
+// A TCP port on 127.0.0.1 nothing listens on (the kernel's pick for port 0).
+int free_local_port();
+
+}  // namespace vg::testing
