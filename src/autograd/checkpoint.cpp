@@ -66,6 +66,7 @@ std::vector<Tensor> checkpoint(const BlockFn& block, const std::vector<Tensor>& 
   std::vector<Tensor> outputs;
   {
     NoGradGuard no_grad;
+    RecomputedGuard recomputed;  // the backward runs the block again, recording
     outputs = block(inputs);
   }
   node->name = "checkpoint";

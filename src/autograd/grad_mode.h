@@ -9,6 +9,27 @@ class GradMode {
   static void set_enabled(bool enabled);
 };
 
+// Whether the code running now will run again, recording, to compute gradients: the first,
+// unrecorded forward of a checkpointed block. Ops that compute differently when nothing records
+// (ops/fused.h) take their recording path then, so both runs give the same values.
+class Recomputed {
+ public:
+  static bool pending();
+  static void set_pending(bool pending);
+};
+
+// Marks a scope as Recomputed::pending().
+class RecomputedGuard {
+ public:
+  RecomputedGuard() : previous_(Recomputed::pending()) { Recomputed::set_pending(true); }
+  ~RecomputedGuard() { Recomputed::set_pending(previous_); }
+  RecomputedGuard(const RecomputedGuard&) = delete;
+  RecomputedGuard& operator=(const RecomputedGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+
 // Disables recording in a scope (inference, optimizer steps, gradient arithmetic).
 class NoGradGuard {
  public:

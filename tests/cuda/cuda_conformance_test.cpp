@@ -13,6 +13,7 @@
 namespace vg {
 namespace {
 
+using testing::expect_conformant;
 using testing::expect_error;
 using testing::for_both_dtypes;
 using testing::OpFn;
@@ -55,7 +56,8 @@ TEST(CudaConformance, UnaryOpsAndTheirGradients) {
   };
   for (const Case& c : cases) for_both_dtypes(c.name, {c.positive_input ? p : x}, c.fn);
   // A transposed (strided) input goes through the strided kernel.
-  for_both_dtypes("tanh of a transposed view", {rnd({33, 7}, 3)}, [](const auto& v) { return tanh(v[0].transpose(0, 1)); });
+  for_both_dtypes("tanh of a transposed view", {rnd({33, 7}, 3)},
+                  [](const auto& v) { return tanh(v[0].transpose(0, 1)); });
 }
 
 TEST(CudaConformance, BinaryOpsWithBroadcastingAndTheirGradients) {
@@ -68,16 +70,19 @@ TEST(CudaConformance, BinaryOpsWithBroadcastingAndTheirGradients) {
   for_both_dtypes("maximum", {a, b}, [](const auto& v) { return maximum(v[0], v[1]); });
   for_both_dtypes("minimum", {a, b}, [](const auto& v) { return minimum(v[0], v[1]); });
   for_both_dtypes("pow", {c, d}, [](const auto& v) { return pow(v[0], v[1]); });
-  for_both_dtypes("mul of a permuted view", {rnd({17, 5, 3}, 8), b},
-                  [](const auto& v) { return mul(v[0].permute({1, 2, 0}), v[1]); });
+  for_both_dtypes("mul of a permuted view", {rnd({17, 5, 3}, 8), b}, [](const auto& v) {
+    return mul(v[0].permute({1, 2, 0}), v[1]);
+  });
 }
 
 TEST(CudaConformance, ComparisonsWhereCopiesAndFills) {
   VG_REQUIRE_GPU();
   const Tensor a = rnd({9, 13}, 9), b = rnd({13}, 10);
-  for_both_dtypes("gt", {a, b}, [](const auto& v) { return gt(v[0], v[1]); }, {}, false);
+  for_both_dtypes(
+      "gt", {a, b}, [](const auto& v) { return gt(v[0], v[1]); }, {}, false);
   for_both_dtypes("where", {a, b}, [](const auto& v) { return where(gt(v[0], 0.0), v[0], v[1]); });
-  for_both_dtypes("contiguous copy of a transpose", {a}, [](const auto& v) { return v[0].transpose(0, 1).contiguous(); });
+  for_both_dtypes("contiguous copy of a transpose", {a},
+                  [](const auto& v) { return v[0].transpose(0, 1).contiguous(); });
   for_both_dtypes("full", {a}, [](const auto& v) { return add(v[0], full_like(v[0], 0.75)); });
   // Conversions between every pair of a few dtypes, against the CPU's.
   const std::vector<DType> dtypes = {DType::F32, DType::BF16, DType::F16, DType::I32, DType::I64, DType::Bool};
@@ -103,7 +108,8 @@ TEST(CudaConformance, ReductionsOverEveryDim) {
     for_both_dtypes("mean over " + d, {x}, [dim](const auto& v) { return mean(v[0], dim); });
     for_both_dtypes("max over " + d, {x}, [dim](const auto& v) { return max(v[0], dim); });
     for_both_dtypes("min over " + d, {x}, [dim](const auto& v) { return min(v[0], dim); });
-    for_both_dtypes("argmax over " + d, {x}, [dim](const auto& v) { return argmax(v[0], dim); }, {}, false);
+    for_both_dtypes(
+        "argmax over " + d, {x}, [dim](const auto& v) { return argmax(v[0], dim); }, {}, false);
     for_both_dtypes("var over " + d, {x}, [dim](const auto& v) { return var(v[0], dim); });
   }
   // A long row (block reduction) and a sum over everything.
@@ -114,17 +120,47 @@ TEST(CudaConformance, ReductionsOverEveryDim) {
 TEST(CudaConformance, MatrixProductsInEveryLayout) {
   VG_REQUIRE_GPU();
   const Tolerance tol{1e-5, 2e-2};
-  for_both_dtypes("matmul", {rnd({19, 33}, 14), rnd({33, 21}, 15)}, [](const auto& v) { return matmul(v[0], v[1]); }, tol);
-  for_both_dtypes("matmul with transposed operands", {rnd({33, 19}, 16), rnd({21, 33}, 17)},
-                  [](const auto& v) { return matmul(v[0].transpose(0, 1), v[1].transpose(0, 1)); }, tol);
-  for_both_dtypes("batched matmul with broadcast", {rnd({3, 2, 9, 15}, 18), rnd({2, 15, 11}, 19)},
-                  [](const auto& v) { return matmul(v[0], v[1]); }, tol);
-  for_both_dtypes("attention-shaped matmul", {rnd({2, 5, 13, 16}, 20), rnd({2, 5, 17, 16}, 21)},
-                  [](const auto& v) { return matmul(v[0], v[1].transpose(-1, -2)); }, tol);
-  for_both_dtypes("linear", {rnd({4, 7, 37}, 22), rnd({29, 37}, 23), rnd({29}, 24)},
-                  [](const auto& v) { return linear(v[0], v[1], v[2]); }, tol);
-  for_both_dtypes("linear without bias", {rnd({23, 64}, 25), rnd({48, 64}, 26)},
-                  [](const auto& v) { return linear(v[0], v[1]); }, tol);
+  for_both_dtypes(
+      "matmul", {rnd({19, 33}, 14), rnd({33, 21}, 15)}, [](const auto& v) { return matmul(v[0], v[1]); }, tol);
+  for_both_dtypes(
+      "matmul with transposed operands", {rnd({33, 19}, 16), rnd({21, 33}, 17)},
+      [](const auto& v) { return matmul(v[0].transpose(0, 1), v[1].transpose(0, 1)); }, tol);
+  for_both_dtypes(
+      "batched matmul with broadcast", {rnd({3, 2, 9, 15}, 18), rnd({2, 15, 11}, 19)},
+      [](const auto& v) { return matmul(v[0], v[1]); }, tol);
+  for_both_dtypes(
+      "attention-shaped matmul", {rnd({2, 5, 13, 16}, 20), rnd({2, 5, 17, 16}, 21)},
+      [](const auto& v) { return matmul(v[0], v[1].transpose(-1, -2)); }, tol);
+  for_both_dtypes(
+      "linear", {rnd({4, 7, 37}, 22), rnd({29, 37}, 23), rnd({29}, 24)},
+      [](const auto& v) { return linear(v[0], v[1], v[2]); }, tol);
+  for_both_dtypes(
+      "linear without bias", {rnd({23, 64}, 25), rnd({48, 64}, 26)}, [](const auto& v) { return linear(v[0], v[1]); },
+      tol);
+}
+
+// Up to 8 rows of a width of whole 16-byte vectors take the matrix-vector kernel (gemv.cu):
+// every row count it instantiates, widths that end inside a lane's batch of loads, rows split
+// over several warps, one past the last row it takes, and a width it must leave to cuBLASLt.
+TEST(CudaConformance, LinearLayersOfADecodeStep) {
+  VG_REQUIRE_GPU();
+  const Tolerance tol{1e-5, 2e-2};
+  const auto with_bias = [](const auto& v) { return linear(v[0], v[1], v[2]); };
+  const auto without_bias = [](const auto& v) { return linear(v[0], v[1]); };
+  for (const int64_t rows : {1, 2, 3, 4, 5, 8, 9}) {
+    const std::string name = "linear of " + std::to_string(rows) + " rows";
+    for_both_dtypes(name, {rnd({rows, 72}, 30 + rows), rnd({37, 72}, 40), rnd({37}, 41)}, with_bias, tol);
+    for_both_dtypes(name + ", width 1032", {rnd({rows, 1032}, 50 + rows), rnd({19, 1032}, 42)}, without_bias, tol);
+  }
+  // Rows long enough to be split over 2 or 4 warps (f32: 5 chunks of 1,024; bf16: 3 of 2,048).
+  for (const int64_t rows : {1, 3, 8}) {
+    for_both_dtypes("linear of " + std::to_string(rows) + " rows, width 4104",
+                    {rnd({rows, 4104}, 60 + rows), rnd({13, 4104}, 70), rnd({13}, 71)}, with_bias, tol);
+  }
+  for_both_dtypes("linear of 2 rows, width 37", {rnd({2, 37}, 43), rnd({11, 37}, 44)}, without_bias, tol);
+  for_both_dtypes("linear of one row, width 4", {rnd({1, 4}, 45), rnd({3, 4}, 46), rnd({3}, 47)}, with_bias, tol);
+  expect_conformant("linear of 3 rows in f16", {rnd({3, 264}, 48), rnd({29, 264}, 49), rnd({29}, 50)}, with_bias,
+                    DType::F16, tol);
 }
 
 TEST(CudaConformance, SoftmaxAndNorms) {
@@ -134,7 +170,8 @@ TEST(CudaConformance, SoftmaxAndNorms) {
   for_both_dtypes("log_softmax", {x}, [](const auto& v) { return log_softmax(v[0], -1); });
   for_both_dtypes("softmax over dim 0", {x}, [](const auto& v) { return softmax(v[0], 0); });
   for_both_dtypes("layer_norm", {x, w, b}, [](const auto& v) { return layer_norm(v[0], v[1], v[2], 1e-5); });
-  for_both_dtypes("layer_norm without affine", {x}, [](const auto& v) { return layer_norm(v[0], Tensor(), Tensor(), 1e-5); });
+  for_both_dtypes("layer_norm without affine", {x},
+                  [](const auto& v) { return layer_norm(v[0], Tensor(), Tensor(), 1e-5); });
   for_both_dtypes("rms_norm", {x, w}, [](const auto& v) { return rms_norm(v[0], v[1], 1e-6); });
   for_both_dtypes("rms_norm on many rows", {rnd({300, 64}, 30), rnd({64}, 31)},
                   [](const auto& v) { return rms_norm(v[0], v[1], 1e-6); });
@@ -144,7 +181,8 @@ TEST(CudaConformance, GatherAndScatter) {
   VG_REQUIRE_GPU();
   const Tensor table = rnd({37, 24}, 32);
   const Tensor ids = Tensor::from_vector<int64_t>({3, 0, 36, 3, 17, 3, 9}, {7});
-  for_both_dtypes("embedding (index_select, index_add)", {table, ids}, [](const auto& v) { return embedding(v[0], v[1]); });
+  for_both_dtypes("embedding (index_select, index_add)", {table, ids},
+                  [](const auto& v) { return embedding(v[0], v[1]); });
   const Tensor x = rnd({5, 9, 6}, 33);
   const Tensor where_from = Tensor::from_vector<int32_t>(
       {0, 8, 8, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0, 1, 2, 3, 4, 5, 6, 7, 8, 0}, {5, 1, 6});
@@ -162,8 +200,11 @@ TEST(CudaConformance, GatherAndScatter) {
     index_copy_(on_gpu, 1, slots.to(Device::cuda()), rows.to(Device::cuda()));
     EXPECT_EQ(on_gpu.to(Device::cpu()).to(DType::F32).to_vector<float>(), on_cpu.to(DType::F32).to_vector<float>());
   }
-  expect_error([&] { index_copy_(table.to(Device::cuda()), 0, bad, rnd({2, 24}, 36).to(Device::cuda())); },
-               {"index 37 is out of range"});
+  expect_error(
+      [&] {
+        index_copy_(table.to(Device::cuda()), 0, bad, rnd({2, 24}, 36).to(Device::cuda()));
+      },
+      {"index 37 is out of range"});
 }
 
 TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
@@ -184,12 +225,13 @@ TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
   for_both_dtypes("sliding window", {q, k, v}, sdpa(window), tol);
   // CLIP: head_dim 64, no mask, from a [B, L, H, D] layout (transposed views).
   const Tensor x = rnd({3, 50, 4, 64}, 43);
-  for_both_dtypes("head_dim 64 on transposed views", {x, mul(x, 0.5), add(x, 0.1)},
-                  [](const std::vector<Tensor>& in) {
-                    return scaled_dot_product_attention(in[0].transpose(1, 2), in[1].transpose(1, 2),
-                                                        in[2].transpose(1, 2), AttentionOptions{});
-                  },
-                  tol);
+  for_both_dtypes(
+      "head_dim 64 on transposed views", {x, mul(x, 0.5), add(x, 0.1)},
+      [](const std::vector<Tensor>& in) {
+        return scaled_dot_product_attention(in[0].transpose(1, 2), in[1].transpose(1, 2), in[2].transpose(1, 2),
+                                            AttentionOptions{});
+      },
+      tol);
   // Decoding: 3 new queries against 23 cached keys, head_dim 16 with Dv 24.
   AttentionOptions decode = causal;
   decode.query_offset = -1;
@@ -238,8 +280,8 @@ TEST(CudaConformance, AltUpMixtures) {
     return concat(add_mixed(s, s, v[4]), -1);
   });
   // Correct: three predictions plus a per-row multiple of one innovation, on a strided view.
-  for_both_dtypes("add_mixed (correct)", {rnd({5, 300}, 70), rnd({5, 300}, 71), rnd({5, 300}, 72), rnd({5, 600}, 73),
-                                          rnd({5, 3}, 74)},
+  for_both_dtypes("add_mixed (correct)",
+                  {rnd({5, 300}, 70), rnd({5, 300}, 71), rnd({5, 300}, 72), rnd({5, 600}, 73), rnd({5, 3}, 74)},
                   [](const std::vector<Tensor>& v) {
                     return concat(add_mixed({v[0], v[1], v[2]}, {v[3].slice(1, 0, 600, 2)}, v[4]), -1);
                   });
@@ -247,16 +289,18 @@ TEST(CudaConformance, AltUpMixtures) {
 
 TEST(CudaConformance, FusedGatedGeluAndDropout) {
   VG_REQUIRE_GPU();
-  for_both_dtypes("gated_gelu", {rnd({7, 333}, 80), rnd({7, 333}, 81)},
-                  [](const std::vector<Tensor>& v) { return gated_gelu(v[0], v[1].transpose(0, 1).contiguous().transpose(0, 1)); });
+  for_both_dtypes("gated_gelu", {rnd({7, 333}, 80), rnd({7, 333}, 81)}, [](const std::vector<Tensor>& v) {
+    return gated_gelu(v[0], v[1].transpose(0, 1).contiguous().transpose(0, 1));
+  });
   // Dropout: the GPU keeps what the CPU keeps, forward and backward (the same Philox counters).
   // f32 only: in bf16 the draws round to 8 bits, so values next to p fall on either side.
-  testing::expect_conformant("dropout", {rnd({5, 1001}, 82)},
-                    [](const std::vector<Tensor>& v) {
-                      Generator gen(123);
-                      return dropout(v[0], 0.1, true, gen);
-                    },
-                    DType::F32);
+  testing::expect_conformant(
+      "dropout", {rnd({5, 1001}, 82)},
+      [](const std::vector<Tensor>& v) {
+        Generator gen(123);
+        return dropout(v[0], 0.1, true, gen);
+      },
+      DType::F32);
 }
 
 }  // namespace

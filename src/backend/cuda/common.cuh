@@ -195,7 +195,15 @@ inline unsigned grid_for(int64_t n, int threads = kThreads) {
   return static_cast<unsigned>(blocks < 1 ? 1 : (blocks > 65536 ? 65536 : blocks));
 }
 
-#define VG_GRID_STRIDE_LOOP(i, n)                                                                  \
+// Threads of a block that reduces one row of n elements: about two elements a thread, from one
+// warp to 1024. A decode step normalises one row at a time, and one block's latency is then the
+// whole kernel; it depends on the row length only, so results do not depend on the batch.
+inline int threads_for_row(int64_t n) {
+  const int64_t warps = (n / 2 + 31) / 32;
+  return static_cast<int>(32 * (warps < 1 ? 1 : (warps > 32 ? 32 : warps)));
+}
+
+#define VG_GRID_STRIDE_LOOP(i, n)                                                        \
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); \
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
 

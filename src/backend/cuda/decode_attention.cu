@@ -5,9 +5,10 @@
 namespace vg::cuda::decode {
 namespace {
 
-constexpr int kKeysPerSlice = 32;
-constexpr int kMaxGroup = 8;           // query heads per kv head
-constexpr int kMaxPerLane = 256 / 32;  // head-dim elements a lane holds
+constexpr int kKeysPerSlice = 16;
+constexpr int kMaxMergedSlices = 4096;  // 65,536 keys
+constexpr int kMaxGroup = 8;            // query heads per kv head
+constexpr int kMaxPerLane = 256 / 32;   // head-dim elements a lane holds
 constexpr int kWarps = 8;
 constexpr int kThreadsPerBlock = 32 * kWarps;
 
@@ -27,6 +28,21 @@ __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, 
   const int group = static_cast<int>(g.Hq / g.Hkv);
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int64_t first = slice * kKeysPerSlice, count = smaller(g.Lk - first, kKeysPerSlice);
+  // A slice nobody in the group may see (a fixed-capacity cache's unwritten slots) stops here:
+  // its zero weight leaves the merge alone, and a step costs what the written keys cost.
+  bool seen = false;
+  if (threadIdx.x < count * group) {
+    const int64_t at = first + threadIdx.x / group;
+    seen = g.visible(0, at) && mask.bias(b, kv * group + threadIdx.x % group, 0, at) != -INFINITY;
+  }
+  if (!__syncthreads_or(seen)) {
+    if (threadIdx.x < group) {
+      const int64_t at = (b * g.Hq + kv * group + threadIdx.x) * slices + slice;
+      part_m[at] = -INFINITY;
+      part_l[at] = 0.0f;
+    }
+    return;
+  }
   for (int e = threadIdx.x; e < group * g.D; e += blockDim.x) {
     queries[e / g.D][e % g.D] = load(q.row(b, kv * group + e / g.D, 0) + e % g.D) * g.scale;
   }
@@ -94,24 +110,34 @@ __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, 
 
 // Block (query head, batch), one thread per output element: out = sum_s o_s e^(m_s - M) / L with
 // M the largest slice max and L = sum_s l_s e^(m_s - M); lse = M + log L (-inf and a zero row
-// when no key was visible).
+// when no key was visible). The slices' weights e^(m_s - M) / L are computed once, in shared
+// memory, by as many threads as there are slices.
 template <class T>
 __global__ void merge_kernel(const float* part_m, const float* part_l, const float* part_o, int64_t slices, Geometry g,
                              View<T> out, float* lse) {
+  __shared__ float scratch[32];
+  __shared__ float weights[kMaxMergedSlices];
   const int64_t h = blockIdx.x, b = blockIdx.y, row = b * g.Hq + h;
   const float* m = part_m + row * slices;
   const float* l = part_l + row * slices;
   float top = -INFINITY;
-  for (int64_t s = 0; s < slices; ++s) top = fmaxf(top, m[s]);
+  for (int64_t s = threadIdx.x; s < slices; s += blockDim.x) top = fmaxf(top, m[s]);
+  top = block_max(top, scratch);
   float total = 0.0f;
-  if (top != -INFINITY) {
-    for (int64_t s = 0; s < slices; ++s) total += l[s] * __expf(m[s] - top);
+  for (int64_t s = threadIdx.x; s < slices; s += blockDim.x) {
+    const float e = top == -INFINITY ? 0.0f : l[s] * __expf(m[s] - top);
+    total += e;
   }
+  total = block_sum(total, scratch);
+  for (int64_t s = threadIdx.x; s < slices; s += blockDim.x) {
+    weights[s] = total > 0.0f ? __expf(m[s] - top) / total : 0.0f;
+  }
+  __syncthreads();
   for (int64_t d = threadIdx.x; d < g.Dv; d += blockDim.x) {
     float o = 0.0f;
-    if (total > 0.0f) {
-      for (int64_t s = 0; s < slices; ++s) o += part_o[(row * slices + s) * g.Dv + d] * __expf(m[s] - top);
-      o /= total;
+#pragma unroll 8
+    for (int64_t s = 0; s < slices; ++s) {
+      if (weights[s] != 0.0f) o += part_o[(row * slices + s) * g.Dv + d] * weights[s];  // else never written
     }
     store(out.row(b, h, 0) + d, o);
   }
@@ -124,13 +150,14 @@ bool supports(const Geometry& g, DType dtype) {
   const int64_t per_lane = g.D / 32;
   const bool width = g.D % 32 == 0 && (per_lane == 1 || per_lane == 2 || per_lane == 4 || per_lane == kMaxPerLane);
   return dtype != DType::F64 && g.Lq == 1 && g.D == g.Dv && width && g.Hq % g.Hkv == 0 && g.Hq / g.Hkv <= kMaxGroup &&
-         g.Lk > 0;
+         g.Lk > 0 && g.Lk <= int64_t{kMaxMergedSlices} * kKeysPerSlice;
 }
 
 void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* mask, const Geometry& g,
              const Tensor& out, const Tensor& lse) {
   const int64_t slices = (g.Lk + kKeysPerSlice - 1) / kKeysPerSlice;
-  VG_CHECK(slices < 65536, "scaled_dot_product_attention", "too many keys (", g.Lk, ") for one decode launch");
+  VG_CHECK(slices <= kMaxMergedSlices, "scaled_dot_product_attention", "too many keys (", g.Lk,
+           ") for one decode launch");
   // Scratch per (batch, query head, slice): running max, sum and output.
   Tensor part_m = Tensor::empty({g.B * g.Hq * slices}, DType::F32, q.device());
   Tensor part_l = Tensor::empty({g.B * g.Hq * slices}, DType::F32, q.device());

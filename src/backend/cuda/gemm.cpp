@@ -13,6 +13,7 @@
 #include <optional>
 #include <utility>
 
+#include "backend/cuda/gemv.h"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/runtime.h"
 #include "backend/strided_loop.h"
@@ -139,8 +140,8 @@ void run(const Product& p, Device device) {
   int found = 0;
   check_blas(cublasLtMatmulAlgoGetHeuristic(handle, d.op, d.a, d.b, d.c, d.c, d.preference, 1, &result, &found),
              "cublasLtMatmulAlgoGetHeuristic");
-  VG_CHECK(found > 0, "matmul", "cuBLASLt has no algorithm for ", p.dtype, " [", p.m, "x", p.k, "] @ [", p.k, "x",
-           p.n, "] (batch ", p.batch, ")");
+  VG_CHECK(found > 0, "matmul", "cuBLASLt has no algorithm for ", p.dtype, " [", p.m, "x", p.k, "] @ [", p.k, "x", p.n,
+           "] (batch ", p.batch, ")");
   check_blas(cublasLtMatmul(handle, d.op, &p.alpha, p.a.data, d.a, p.b.data, d.b, &p.beta, p.c, d.c, p.c, d.c,
                             &result.algo, workspace, workspace_bytes, stream(device)),
              "cublasLtMatmul");
@@ -237,6 +238,10 @@ void linear(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& 
     } else {
       fill(out, 0.0);
     }
+    return;
+  }
+  if (gemv_applies(x, w, bias)) {
+    gemv(x, w, bias, out);
     return;
   }
   set_device(out.device().index);

@@ -259,7 +259,7 @@ void rms_norm(const Tensor& x, const Tensor* w, double eps, const Tensor& y, con
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm", [&](auto tag) {
     using T = decltype(tag);
-    rms_norm_kernel<T><<<launch_rows(r, "rms_norm"), kThreads, 0, stream(x.device())>>>(
+    rms_norm_kernel<T><<<launch_rows(r, "rms_norm"), threads_for_row(r.n), 0, stream(x.device())>>>(
         static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), static_cast<float>(eps), static_cast<T*>(y.data_ptr()),
         f32_data(rstd, "rms_norm", "the statistics"), r.n);
   });

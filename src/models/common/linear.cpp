@@ -1,5 +1,6 @@
 #include "models/common/linear.h"
 
+#include "ops/fused.h"
 #include "ops/ops.h"
 
 namespace vg::models {
@@ -30,6 +31,21 @@ Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora) {
   // work (and the same bits when it is a power of two, as alpha / r usually is).
   Tensor down = mul(linear(xa, adapter->a.to(x.dtype())), adapter->scale);  // [..., r]
   return add(y, linear(down, adapter->b.to(x.dtype())));
+}
+
+std::vector<Tensor> apply_linears(const std::vector<const Linear*>& layers, const Tensor& x, const LoraSet* lora) {
+  bool plain = true;
+  for (const Linear* layer : layers) {
+    plain = plain && !layer->bias.defined() && (lora == nullptr || lora->find(layer->name) == nullptr);
+  }
+  std::vector<Tensor> out;
+  if (plain) {
+    std::vector<Tensor> weights;
+    for (const Linear* layer : layers) weights.push_back(layer->weight);
+    return linear_many(x, weights);
+  }
+  for (const Linear* layer : layers) out.push_back(apply_linear(*layer, x, lora));
+  return out;
 }
 
 }  // namespace vg::models

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "core/random.h"
 #include "core/tensor.h"
@@ -41,5 +42,10 @@ class LoraSet {
 
 // x [..., in] -> [..., out], adding the adapter registered for layer.name, if any.
 Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora = nullptr);
+
+// apply_linear of each layer to the same x; one kernel for all of them on CUDA when x has few
+// rows and none of them has a bias or an adapter (a decode step's q/k/v, gate/up).
+std::vector<Tensor> apply_linears(const std::vector<const Linear*>& layers, const Tensor& x,
+                                  const LoraSet* lora = nullptr);
 
 }  // namespace vg::models

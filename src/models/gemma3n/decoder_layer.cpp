@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "ops/fused.h"
 #include "ops/ops.h"
 
 namespace vg::gemma3n {
@@ -9,44 +10,60 @@ namespace {
 
 using models::apply_linear;
 
-// AltUp router: tanh(RMSNorm(x) / D @ Wr^T) -> [B, T, N] (transformers' compute_router_modalities).
+// AltUp router and coefficients (transformers' compute_router_modalities and what follows it):
+// m = tanh(RMSNorm(x) @ Wr^T / D) -> [B, T, N], then m @ Wmix^T + offset, fused (ops/fused.h).
 // The 1/D scales the [B, T, N] product rather than the [B, T, D] input: the same values (exactly
 // so for a power-of-two D) for a fraction of the work.
-Tensor router_modalities(const Config& c, const LayerWeights& w, const Tensor& x) {
-  Tensor r = linear(rms_norm(x, w.router_norm, c.rms_norm_eps), w.modality_router);  // [B, T, N]
-  return tanh(mul(r, 1.0 / static_cast<double>(c.hidden_size)));
-}
 
 // AltUp predict: pred_i = S_i + sum_j C[i][j] S_j with per-token coefficients C = (m @ Wp^T)
 // reshaped [N, N] row-major: one fused pass (add_mixed).
 std::vector<Tensor> altup_predict(const Config& c, const LayerWeights& w, const std::vector<Tensor>& streams) {
-  Tensor m = router_modalities(c, w, streams[static_cast<size_t>(c.altup_active_idx)]);  // [B, T, N]
-  Tensor coefs = linear(m, w.prediction_coefs);                                          // [B, T, N*N]
-  return add_mixed(streams, streams, coefs);                                             // N x [B, T, D]
+  const Tensor& active = streams[static_cast<size_t>(c.altup_active_idx)];
+  Tensor coefs = altup_coefficients(active, w.router_norm, c.rms_norm_eps, w.modality_router, w.prediction_coefs,
+                                    0.0);     // [B, T, N*N]
+  return add_mixed(streams, streams, coefs);  // N x [B, T, D]
 }
 
 // AltUp correct: corr_i = pred_i + (m2 @ Wc^T + 1)_i * (activated - pred_active).
 std::vector<Tensor> altup_correct(const Config& c, const LayerWeights& w, const std::vector<Tensor>& pred,
                                   const Tensor& activated) {
-  Tensor m = router_modalities(c, w, activated);                                      // [B, T, N]
-  Tensor scale = add(linear(m, w.correction_coefs), 1.0);                             // [B, T, N]
+  Tensor scale = altup_coefficients(activated, w.router_norm, c.rms_norm_eps, w.modality_router, w.correction_coefs,
+                                    1.0);                                             // [B, T, N]
   Tensor innovation = sub(activated, pred[static_cast<size_t>(c.altup_active_idx)]);  // [B, T, D]
   return add_mixed(pred, {innovation}, scale);                                        // N x [B, T, D]
 }
 
+// The projections that read the normed input: q, k and v (k and v on producers only) and
+// LAuReL's first, in one launch on a decode step.
+struct InputProjections {
+  Tensor q, k, v;  // [B, T, H * hd], [B, T, K * hd] x 2
+  Tensor laurel;   // [B, T, laurel rank]
+};
+
+InputProjections project_input(const Config& c, const LayerWeights& w, int64_t layer, const Tensor& xn,
+                               const models::LoraSet* lora) {
+  if (c.is_kv_consumer(layer)) {
+    const std::vector<Tensor> p = apply_linears({&w.q, &w.laurel_left}, xn, lora);
+    return {p[0], Tensor(), Tensor(), p[1]};
+  }
+  const std::vector<Tensor> p = apply_linears({&w.q, &w.k, &w.v, &w.laurel_left}, xn, lora);
+  return {p[0], p[1], p[2], p[3]};
+}
+
 // Attention (transformers' Gemma3nTextAttention): q/k/v norms over head_dim, RoPE, scale 1.0,
 // causal with a sliding window on sliding layers; consumers reuse the producer's K/V.
-Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const Tensor& x, const AttentionInputs& in,
-                 SharedKV& kv, const models::LoraSet* lora) {
-  const int64_t B = x.size(0), T = x.size(1), H = c.num_attention_heads, K = c.num_key_value_heads;
+Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const InputProjections& x,
+                 const AttentionInputs& in, SharedKV& kv, const models::LoraSet* lora) {
+  const int64_t B = x.q.size(0), T = x.q.size(1), H = c.num_attention_heads, K = c.num_key_value_heads;
   const int64_t hd = c.head_dim;
-  // [B, T, D] -> [B, T, H, hd] -> normed, rotated -> [B, H, T, hd]
-  Tensor q = apply_linear(w.q, x, lora).view({B, T, H, hd});
-  q = apply_rope(rms_norm(q, w.q_norm, c.rms_norm_eps), in.rope.cos, in.rope.sin).transpose(1, 2);
-  if (!c.is_kv_consumer(layer)) {
-    Tensor k = apply_linear(w.k, x, lora).view({B, T, K, hd});
-    k = apply_rope(rms_norm(k, w.k_norm, c.rms_norm_eps), in.rope.cos, in.rope.sin).transpose(1, 2);
-    Tensor v = rms_norm(apply_linear(w.v, x, lora).view({B, T, K, hd}), Tensor(), c.rms_norm_eps).transpose(1, 2);
+  // [B, T, H * hd] -> [B, T, H, hd] -> normed, rotated -> [B, H, T, hd]
+  const bool producer = !c.is_kv_consumer(layer);
+  Tensor q = x.q.view({B, T, H, hd});
+  q = rms_norm_rope(q, w.q_norm, c.rms_norm_eps, in.rope.cos, in.rope.sin).transpose(1, 2);
+  if (producer) {
+    Tensor k = x.k.view({B, T, K, hd});
+    k = rms_norm_rope(k, w.k_norm, c.rms_norm_eps, in.rope.cos, in.rope.sin).transpose(1, 2);
+    Tensor v = rms_norm(x.v.view({B, T, K, hd}), Tensor(), c.rms_norm_eps).transpose(1, 2);
     if (in.cache != nullptr) {
       KVCache::View cached = in.cache->append(layer, k, v, in.valid);  // past + this step
       kv = {cached.k, cached.v, cached.valid};
@@ -65,14 +82,11 @@ Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const Te
 
 // Gated MLP with Gaussian top-k sparsity on the gate (shifted, not masked: relu(g - cutoff)).
 Tensor mlp(const Config& c, const LayerWeights& w, int64_t layer, const Tensor& x, const models::LoraSet* lora) {
-  Tensor g = apply_linear(w.gate, x, lora);  // [B, T, F]
+  const std::vector<Tensor> gate_up = apply_linears({&w.gate, &w.up}, x, lora);  // 2 x [B, T, F]
+  Tensor g = gate_up[0];
   const double sparsity = c.activation_sparsity[static_cast<size_t>(layer)];
-  if (sparsity > 0.0) {
-    Tensor cutoff = add(mean(g, -1, true), mul(stddev(g, -1, 0, true), sparsity_std_multiplier(sparsity)));
-    g = relu(sub(g, cutoff));
-  }
-  Tensor u = apply_linear(w.up, x, lora);
-  return apply_linear(w.down, gated_gelu(g, u), lora);  // [B, T, D]
+  if (sparsity > 0.0) g = gaussian_topk_shift(g, sparsity_std_multiplier(sparsity));
+  return apply_linear(w.down, gated_gelu(g, gate_up[1]), lora);  // [B, T, D]
 }
 
 // Inverse standard normal CDF: a rational first guess refined by Newton steps on erfc.
@@ -101,19 +115,23 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
   const Tensor& a = pred[active];
   Tensor xn = rms_norm(a, w.input_norm, eps);
   // LAuReL: xn + RMSNorm(xn @ Wl^T @ Wr^T)
-  Tensor laurel =
-      add(xn, rms_norm(apply_linear(w.laurel_right, apply_linear(w.laurel_left, xn, lora), lora), w.laurel_norm, eps));
-  Tensor att = rms_norm(attention(c, w, layer, xn, attn_in, kv, lora), w.post_attention_norm, eps);
-  Tensor s1 = mul(add(add(a, att), laurel), 1.0 / std::sqrt(2.0));  // (a + att + laurel) / sqrt(2)
-  Tensor out = add(s1, rms_norm(mlp(c, w, layer, rms_norm(s1, w.pre_ffn_norm, eps), lora), w.post_ffn_norm, eps));
+  const InputProjections projected = project_input(c, w, layer, xn, lora);
+  Tensor laurel = rms_norm_add(apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, eps, {xn});
+  // (a + RMSNorm(attention) + laurel) / sqrt(2)
+  Tensor s1 = rms_norm_add(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps,
+                           {a, laurel}, 1.0 / std::sqrt(2.0));
+  Tensor out = rms_norm_add(mlp(c, w, layer, rms_norm(s1, w.pre_ffn_norm, eps), lora), w.post_ffn_norm, eps, {s1});
   std::vector<Tensor> corrected = altup_correct(c, w, pred, out);
 
   // Per-layer input gate: the corrected active stream, scaled, gates this layer's PLE input.
   Tensor f = corrected[active];
   if (c.altup_correct_scale) f = mul(f, w.correct_output_scale);
-  f = gated_gelu(apply_linear(w.ple_gate, f, lora), ple);                             // [B, T, P]
-  f = rms_norm(apply_linear(w.ple_projection, f, lora), w.ple_norm, eps);             // [B, T, D]
-  for (size_t i = 1; i < corrected.size(); ++i) corrected[i] = add(corrected[i], f);  // transformers: [1:]
+  f = gated_gelu(apply_linear(w.ple_gate, f, lora), ple);  // [B, T, P]
+  f = apply_linear(w.ple_projection, f, lora);             // [B, T, D]
+  // RMSNorm(f) joins every stream but the first (transformers: [1:]).
+  std::vector<Tensor> rest =
+      rms_norm_add_to_each(f, w.ple_norm, eps, std::vector<Tensor>(corrected.begin() + 1, corrected.end()));
+  for (size_t i = 1; i < corrected.size(); ++i) corrected[i] = rest[i - 1];
   return corrected;
 }
 

@@ -1,0 +1,220 @@
+// out[r, f] = sum_k x[r, k] w[f, k] (+ bias[f]) for a few rows r: the linear layers of a decode
+// step. There the weights are read once per step and nothing else is reused, so the kernel is
+// bound by how fast the weights stream in; cuBLASLt's GEMM-shaped kernels reached about a third
+// of the bandwidth at these shapes. Each warp computes one feature (one weight row) for every
+// input row at once, reading the weight row with 16-byte loads, several in flight per lane, that
+// bypass the caches the inputs sit in; the few input rows are read through L1, where every warp
+// of a block finds them.
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "backend/cuda/common.cuh"
+#include "backend/cuda/gemv.h"
+
+namespace vg::cuda {
+namespace {
+
+constexpr int kWarpsPerBlock = 8;
+constexpr int kVectorsInFlight = 8;  // 16-byte weight loads a lane issues before using them
+constexpr int kMaxProducts = 4;      // products of one input in one launch (linear_many)
+
+// 16 bytes of T as f32: 8 bf16/f16 or 4 f32.
+template <class T>
+constexpr int kPerVector = 16 / static_cast<int>(sizeof(T));
+
+template <class T>
+__device__ __forceinline__ void unpack(const uint4& v, float (&out)[kPerVector<T>]) {
+  if constexpr (std::is_same_v<T, float>) {
+    out[0] = __uint_as_float(v.x);
+    out[1] = __uint_as_float(v.y);
+    out[2] = __uint_as_float(v.z);
+    out[3] = __uint_as_float(v.w);
+  } else {
+    const uint32_t words[4] = {v.x, v.y, v.z, v.w};
+#pragma unroll
+    for (int i = 0; i < 4; ++i) {
+      float2 pair;
+      if constexpr (std::is_same_v<T, __nv_bfloat16>) {
+        pair = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&words[i]));
+      } else {
+        pair = __half22float2(*reinterpret_cast<const __half2*>(&words[i]));
+      }
+      out[2 * i] = pair.x;
+      out[2 * i + 1] = pair.y;
+    }
+  }
+}
+
+// Up to kMaxProducts products of the same input rows, launched as one grid: block b belongs to
+// the product g with first_block[g] <= b < first_block[g + 1].
+template <class T>
+struct Products {
+  const T* w[kMaxProducts];
+  const T* bias[kMaxProducts];
+  T* out[kMaxProducts];
+  int64_t features[kMaxProducts];
+  int64_t first_block[kMaxProducts + 1];
+  int count = 0;
+};
+
+// Block: kWarpsPerBlock / S features of one product, S = split warps per feature; warp: one
+// S-th of feature f's weight row for all `rows` (<= R) input rows. The row is read in chunks of
+// 32 x kVectorsInFlight 16-byte vectors, chunk c by the feature's warp c % S, lane l taking
+// vectors l, l + 32, ... of it. Lanes meet in a warp reduction, the S warps of a feature in
+// shared memory (in a fixed order). A long row split over several warps keeps more of the GPU
+// busy when the features are few (Gemma's down projection: 2,048 rows of 8,192).
+// x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
+template <class T, int R>
+__global__ void __launch_bounds__(32 * kWarpsPerBlock)
+    gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split) {
+  constexpr int E = kPerVector<T>;
+  constexpr int64_t kChunk = 32 * kVectorsInFlight;
+  __shared__ float partial[kWarpsPerBlock][R];
+  int g = 0;
+  while (g + 1 < p.count && blockIdx.x >= p.first_block[g + 1]) ++g;
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
+  const int64_t features = p.features[g];
+  const int64_t f = (blockIdx.x - p.first_block[g]) * (kWarpsPerBlock / split) + warp / split;
+  const int part = warp % split;
+  const int64_t vectors = in / E;
+  const uint4* weights = reinterpret_cast<const uint4*>(p.w[g] + (f < features ? f : 0) * in);
+  const uint4* inputs = reinterpret_cast<const uint4*>(x);
+
+  float acc[R];
+#pragma unroll
+  for (int r = 0; r < R; ++r) acc[r] = 0.0f;
+  const int64_t end = f < features ? vectors : 0;
+  for (int64_t base = part * kChunk + lane; base < end; base += split * kChunk) {
+    uint4 wv[kVectorsInFlight];
+#pragma unroll
+    for (int u = 0; u < kVectorsInFlight; ++u) {
+      const int64_t v = base + 32 * u;
+      if (v < vectors) wv[u] = __ldcs(weights + v);  // streamed: read once, evicted first
+    }
+#pragma unroll
+    for (int u = 0; u < kVectorsInFlight; ++u) {
+      const int64_t v = base + 32 * u;
+      if (v >= vectors) continue;
+      float wf[E];
+      unpack<T>(wv[u], wf);
+#pragma unroll
+      for (int r = 0; r < R; ++r) {
+        if (r >= rows) continue;
+        float xf[E];
+        unpack<T>(__ldg(inputs + r * vectors + v), xf);
+#pragma unroll
+        for (int e = 0; e < E; ++e) acc[r] = fmaf(wf[e], xf[e], acc[r]);
+      }
+    }
+  }
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    const float sum = warp_sum(acc[r]);
+    if (split > 1 && lane == 0) partial[warp][r] = sum;
+    acc[r] = sum;
+  }
+  if (split > 1) __syncthreads();
+  if (lane != 0 || part != 0 || f >= features) return;
+  const T* bias = p.bias[g];
+#pragma unroll
+  for (int r = 0; r < R; ++r) {
+    if (r >= rows) continue;
+    float sum = acc[r];
+    for (int k = 1; k < split; ++k) sum += partial[warp + k][r];
+    store(p.out[g] + r * features + f, bias != nullptr ? sum + load(bias + f) : sum);
+  }
+}
+
+template <class T, int R>
+void launch(const Tensor& x, const Products<T>& p, int split) {
+  const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
+  gemv_kernel<T, R><<<blocks, 32 * kWarpsPerBlock, 0, stream(x.device())>>>(
+      static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split);
+  check_launch("gemv");
+}
+
+// Warps per weight row: one per chunk of the row up to 4, so that a warp reads one or two chunks.
+int split_for(int64_t vectors) {
+  const int64_t chunks = (vectors + 32 * kVectorsInFlight - 1) / (32 * kVectorsInFlight);
+  return chunks >= 4 ? 4 : (chunks >= 2 ? 2 : 1);
+}
+
+// out[i] = x @ weights[i]^T (+ biases[i]) for every i, in one launch.
+void run_products(const Tensor& x, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases,
+                  const std::vector<const Tensor*>& outs) {
+  set_device(x.device().index);
+  dispatch_floating(x.dtype(), "linear", [&](auto tag) {
+    using T = decltype(tag);
+    Products<T> p;
+    p.count = static_cast<int>(weights.size());
+    p.first_block[0] = 0;
+    const int split = split_for(x.size(1) / kPerVector<T>);
+    const int64_t per_block = kWarpsPerBlock / split;
+    for (int g = 0; g < p.count; ++g) {
+      const auto i = static_cast<size_t>(g);
+      p.w[g] = static_cast<const T*>(weights[i]->data_ptr());
+      p.bias[g] = biases[i] != nullptr ? static_cast<const T*>(biases[i]->data_ptr()) : nullptr;
+      p.out[g] = static_cast<T*>(outs[i]->data_ptr());
+      p.features[g] = weights[i]->size(0);
+      p.first_block[g + 1] = p.first_block[g] + (p.features[g] + per_block - 1) / per_block;
+    }
+    VG_CHECK(p.first_block[p.count] < (int64_t{1} << 31), "linear", "too many features for one launch");
+    const int64_t rows = x.size(0);
+    if (rows == 1) {
+      launch<T, 1>(x, p, split);
+    } else if (rows == 2) {
+      launch<T, 2>(x, p, split);
+    } else if (rows <= 4) {
+      launch<T, 4>(x, p, split);
+    } else {
+      launch<T, kGemvMaxRows>(x, p, split);
+    }
+  });
+}
+
+bool aligned16(const void* p) { return reinterpret_cast<uintptr_t>(p) % 16 == 0; }
+
+}  // namespace
+
+bool gemv_applies(const Tensor& x, const Tensor& w, const Tensor* bias) {
+  // VG_CUDA_GEMV=0 leaves every product to cuBLASLt, to measure one against the other.
+  static const bool enabled = [] {
+    const char* flag = std::getenv("VG_CUDA_GEMV");
+    return flag == nullptr || std::string(flag) != "0";
+  }();
+  if (!enabled) return false;
+  const DType t = x.dtype();
+  if (t != DType::F32 && t != DType::BF16 && t != DType::F16) return false;
+  if (w.dtype() != t || (bias != nullptr && bias->dtype() != t)) return false;
+  const int64_t rows = x.size(0), in = x.size(1);
+  const int64_t per_vector = 16 / static_cast<int64_t>(dtype_size(t));
+  // Grid limit: 2^31 - 1 blocks of kWarpsPerBlock features.
+  return rows >= 1 && rows <= kGemvMaxRows && in % per_vector == 0 && aligned16(x.data_ptr()) &&
+         aligned16(w.data_ptr()) && w.size(0) < (int64_t{1} << 31);
+}
+
+void gemv(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) {
+  VG_ASSERT(gemv_applies(x, w, bias) && out.is_contiguous());
+  run_products(x, {&w}, {bias}, {&out});
+}
+
+bool linear_many_applies(const Tensor& x, const std::vector<Tensor>& weights) {
+  if (weights.empty() || weights.size() > static_cast<size_t>(kMaxProducts) || !x.is_contiguous()) return false;
+  for (const Tensor& w : weights) {
+    if (w.rank() != 2 || w.size(1) != x.size(1) || !w.is_contiguous() || !gemv_applies(x, w, nullptr)) return false;
+  }
+  return true;
+}
+
+void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs) {
+  VG_ASSERT(linear_many_applies(x, weights) && outs.size() == weights.size());
+  std::vector<const Tensor*> w, b(weights.size(), nullptr), o;
+  for (size_t i = 0; i < weights.size(); ++i) {
+    w.push_back(&weights[i]);
+    o.push_back(&outs[i]);
+  }
+  run_products(x, w, b, o);
+}
+
+}  // namespace vg::cuda

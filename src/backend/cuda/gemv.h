@@ -1,0 +1,29 @@
+// Matrix-vector products for linear layers with a few input rows (a decode step's batch): the
+// weights stream through once at close to the memory bandwidth, where cuBLASLt's GEMM kernels
+// reach about a third of it at these shapes. gemm.cpp's linear() asks `gemv_applies` first.
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace vg::cuda {
+
+// Input rows up to which linear() takes the matrix-vector kernel. Past it the product has
+// enough reuse of each weight for cuBLASLt's tensor-core kernels.
+inline constexpr int64_t kGemvMaxRows = 8;
+
+// True for x [rows <= kGemvMaxRows, in], w [features, in] and bias of one f32/bf16/f16 dtype,
+// with `in` a whole number of 16-byte vectors and x, w 16-byte aligned.
+bool gemv_applies(const Tensor& x, const Tensor& w, const Tensor* bias);
+
+// out [rows, features] = x @ w^T (+ bias), accumulated in f32; x, w, out contiguous.
+void gemv(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out);
+
+// Whether linear_many takes x [rows, in] and these weights: up to 4 of them, each as gemv_applies.
+bool linear_many_applies(const Tensor& x, const std::vector<Tensor>& weights);
+// outs[i] [rows, features_i] = x @ weights[i]^T for every i, in one launch: the projections
+// that read one activation (q, k, v; gate, up) cost one kernel instead of several.
+void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs);
+
+}  // namespace vg::cuda

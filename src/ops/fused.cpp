@@ -1,0 +1,142 @@
+#include "ops/fused.h"
+
+#include "autograd/grad_mode.h"
+#include "backend/cuda/fused.h"
+#include "backend/cuda/gemv.h"
+#include "ops/dispatch.h"
+#include "ops/ops.h"
+
+namespace vg {
+namespace {
+
+// The fused kernel runs on CUDA tensors of one floating dtype, all contiguous, when grad mode is
+// off and no recomputation of this code will record (a checkpointed block); everything else
+// takes the composition.
+bool fusable(const std::vector<Tensor>& tensors) {
+  if constexpr (!kCudaBuild) {
+    return false;
+  } else {
+    const Tensor& first = tensors.front();
+    // Only where nothing records at all: a recording forward mixes ops that need gradients with
+    // ops that do not, and a checkpointed block's recomputation must repeat its first run.
+    if (!first.device().is_cuda() || autograd::GradMode::enabled() || autograd::Recomputed::pending()) return false;
+    const DType t = first.dtype();
+    if (t != DType::F32 && t != DType::BF16 && t != DType::F16) return false;
+    for (const Tensor& x : tensors) {
+      if (!x.defined() || x.dtype() != t || x.device() != first.device() || !x.is_contiguous()) return false;
+    }
+    return true;
+  }
+}
+
+}  // namespace
+
+Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router,
+                          const Tensor& mix, double offset) {
+  const int64_t D = x.size(-1);
+  if constexpr (kCudaBuild) {
+    if (fusable({x, norm_weight, router, mix}) && cuda::altup_coefficients_apply(D, norm_weight, router, mix)) {
+      Shape shape = x.shape();
+      shape[shape.rank() - 1] = mix.size(0);
+      Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+      cuda::altup_coefficients(x, norm_weight, eps, router, mix, offset, out);
+      return out;
+    }
+  }
+  Tensor m = tanh(mul(linear(rms_norm(x, norm_weight, eps), router), 1.0 / static_cast<double>(D)));  // [..., N]
+  Tensor out = linear(m, mix);                                                                        // [..., M]
+  return offset == 0.0 ? out : add(out, offset);
+}
+
+Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
+                    double scale) {
+  VG_CHECK(!addends.empty() && addends.size() <= 3, "rms_norm_add", "takes one to three addends, got ", addends.size());
+  std::vector<Tensor> all = {x, weight};
+  all.insert(all.end(), addends.begin(), addends.end());
+  bool same_shapes = true;
+  for (const Tensor& a : addends) same_shapes = same_shapes && a.shape() == x.shape();
+  if constexpr (kCudaBuild) {
+    if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == x.size(-1)) {
+      Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+      cuda::rms_norm_add(x, weight, eps, addends, scale, out);
+      return out;
+    }
+  }
+  Tensor out = add(addends[0], rms_norm(x, weight, eps));
+  for (size_t i = 1; i < addends.size(); ++i) out = add(out, addends[i]);
+  return scale == 1.0 ? out : mul(out, scale);
+}
+
+std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps,
+                                         const std::vector<Tensor>& targets) {
+  VG_CHECK(!targets.empty() && targets.size() <= 8, "rms_norm_add_to_each", "takes one to eight targets, got ",
+           targets.size());
+  std::vector<Tensor> all = {x, weight};
+  all.insert(all.end(), targets.begin(), targets.end());
+  bool same_shapes = true;
+  for (const Tensor& t : targets) same_shapes = same_shapes && t.shape() == x.shape();
+  if constexpr (kCudaBuild) {
+    if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == x.size(-1)) {
+      std::vector<Tensor> outs;
+      for (size_t i = 0; i < targets.size(); ++i) outs.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
+      cuda::rms_norm_add_to_each(x, weight, eps, targets, outs);
+      return outs;
+    }
+  }
+  const Tensor normed = rms_norm(x, weight, eps);
+  std::vector<Tensor> outs;
+  for (const Tensor& t : targets) outs.push_back(add(t, normed));
+  return outs;
+}
+
+Tensor rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Tensor& cos, const Tensor& sin) {
+  if constexpr (kCudaBuild) {
+    const auto tables_fit = [&] {
+      if (x.rank() < 2 || cos.shape() != sin.shape() || cos.rank() != x.rank() || cos.size(-2) != 1) return false;
+      for (int d = 0; d < x.rank(); ++d) {
+        if (d != x.rank() - 2 && cos.size(d) != x.size(d)) return false;
+      }
+      return x.size(-1) % 2 == 0 && weight.rank() == 1 && weight.size(0) == x.size(-1);
+    };
+    if (fusable({x, weight, cos, sin}) && tables_fit() && x.numel() > 0) {
+      Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+      cuda::rms_norm_rope(x, weight, eps, cos, sin, out);
+      return out;
+    }
+  }
+  return apply_rope(rms_norm(x, weight, eps), cos, sin);
+}
+
+Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {
+  if constexpr (kCudaBuild) {
+    if (fusable({x}) && x.rank() >= 1 && x.size(-1) > 0) {
+      Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+      cuda::gaussian_topk_shift(x, multiplier, out);
+      return out;
+    }
+  }
+  Tensor cutoff = add(mean(x, -1, true), mul(stddev(x, -1, 0, true), multiplier));
+  return relu(sub(x, cutoff));
+}
+
+std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights) {
+  std::vector<Tensor> all = {x};
+  all.insert(all.end(), weights.begin(), weights.end());
+  if constexpr (kCudaBuild) {
+    if (fusable(all) && x.rank() >= 1 && cuda::linear_many_applies(x.reshape({-1, x.size(-1)}), weights)) {
+      std::vector<Tensor> outs;
+      for (const Tensor& w : weights) {
+        Shape shape = x.shape();
+        shape[shape.rank() - 1] = w.size(0);
+        outs.push_back(Tensor::empty(shape, x.dtype(), x.device()));
+      }
+      cuda::linear_many(x.reshape({-1, x.size(-1)}), weights, outs);
+      return outs;
+    }
+  }
+  std::vector<Tensor> outs;
+  for (const Tensor& w : weights) outs.push_back(linear(x, w));
+  return outs;
+}
+
+}  // namespace vg

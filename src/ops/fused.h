@@ -1,0 +1,46 @@
+// Chains of ops that run as one kernel on CUDA when nothing records gradients. A decode step of
+// Gemma 3n is about 1,700 kernels of a few microseconds each, and their count, more than their
+// work, bounds it. Each function below equals the composition written beside it. On the CPU, with
+// grad mode on (training), and in the first run of a checkpointed block, it runs that
+// composition, so that a training step computes the same values whichever ops need gradients.
+// The CUDA kernel repeats the composition's roundings to the storage dtype: only the order of the
+// f32 sums inside a dot product or a norm may differ.
+#pragma once
+
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace vg {
+
+// Gemma 3n's AltUp coefficients, [..., D] -> [..., M]:
+//   m = tanh(linear(rms_norm(x, norm_weight, eps), router) * (1 / D))   router [N, D]
+//   out = linear(m, mix) + offset                                        mix [M, N]
+// (predict: mix = the prediction coefficients, offset 0; correct: the correction
+// coefficients, offset 1).
+Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router,
+                          const Tensor& mix, double offset);
+
+// (((addends[0] + rms_norm(x, weight, eps)) + addends[1]) + ...) * scale: a normalised branch
+// joining the residual stream. Addends have x's shape; one to three of them.
+Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
+                    double scale = 1.0);
+
+// targets[i] + rms_norm(x, weight, eps) for every i: one normalised branch added to several
+// streams (Gemma 3n's per-layer input joining AltUp's inactive streams). One to eight targets of
+// x's shape.
+std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps,
+                                         const std::vector<Tensor>& targets);
+
+// apply_rope(rms_norm(x, weight, eps), cos, sin): the q/k norms and rotation of attention.
+// x [..., H, hd]; cos/sin [..., 1, hd] with x's leading dims (broadcast over the heads).
+Tensor rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Tensor& cos, const Tensor& sin);
+
+// Gemma 3n's Gaussian top-k sparsity over the last dim, shifting rather than masking:
+//   relu(x - (mean(x, -1) + multiplier * stddev(x, -1, correction 0)))
+Tensor gaussian_topk_shift(const Tensor& x, double multiplier);
+
+// linear(x, weights[i]) for every i (no biases): on CUDA one launch for all when x has few rows.
+std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights);
+
+}  // namespace vg

@@ -1,0 +1,167 @@
+// The fused op chains of ops/fused.h on CUDA (taken when nothing records gradients) against
+// their compositions, written out here from the unfused ops: on the CPU in f32 on the same
+// rounded inputs, and on the GPU in bf16, where the kernels repeat the compositions' roundings
+// and only the order of f32 sums differs. A recording run takes the composition itself, so its
+// gradients are checked through the conformance harness as well.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <string>
+#include <vector>
+
+#include "autograd/grad_mode.h"
+#include "ops/fused.h"
+#include "ops/ops.h"
+#include "support/cuda_conformance.h"
+
+namespace vg {
+namespace {
+
+using testing::expect_conformant;
+using testing::rnd;
+using testing::scaled_error;
+using testing::Tolerance;
+
+Tensor altup_composition(const std::vector<Tensor>& v, double offset) {
+  const double d = static_cast<double>(v[0].size(-1));
+  Tensor m = tanh(mul(linear(rms_norm(v[0], v[1], 1e-6), v[2]), 1.0 / d));
+  Tensor out = linear(m, v[3]);
+  return offset == 0.0 ? out : add(out, offset);
+}
+
+Tensor rms_norm_add_composition(const std::vector<Tensor>& v, size_t addends, double scale) {
+  Tensor out = add(v[2], rms_norm(v[0], v[1], 1e-6));
+  for (size_t i = 1; i < addends; ++i) out = add(out, v[2 + i]);
+  return scale == 1.0 ? out : mul(out, scale);
+}
+
+Tensor topk_composition(const Tensor& x, double k) {
+  return relu(sub(x, add(mean(x, -1, true), mul(stddev(x, -1, 0, true), k))));
+}
+
+std::vector<Tensor> on_gpu(const std::vector<Tensor>& inputs, DType dtype) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : inputs) out.push_back(t.to(dtype).to(Device::cuda()));
+  return out;
+}
+
+// fused(v) on the GPU without recording, against composition(v) on the CPU in f32 (inputs
+// rounded to dtype first) and, in bf16, against composition(v) on the GPU.
+void expect_fused_matches(const std::string& what, const std::vector<Tensor>& inputs, const testing::OpFn& fused,
+                          const testing::OpFn& composition, double f32_tol, double bf16_tol, double bf16_vs_gpu_tol) {
+  for (const DType dtype : {DType::F32, DType::BF16}) {
+    SCOPED_TRACE(what + " in " + dtype_name(dtype));
+    NoGradGuard no_grad;
+    const std::vector<Tensor> gpu = on_gpu(inputs, dtype);
+    std::vector<Tensor> cpu;
+    for (const Tensor& t : gpu) cpu.push_back(t.to(Device::cpu()).to(DType::F32));
+    const Tensor got = fused(gpu).to(Device::cpu()).to(DType::F32);
+    EXPECT_LE(scaled_error(got, composition(cpu)), dtype == DType::F32 ? f32_tol : bf16_tol);
+    if (dtype == DType::BF16) {
+      EXPECT_LE(scaled_error(got, composition(gpu).to(Device::cpu()).to(DType::F32)), bf16_vs_gpu_tol);
+    }
+  }
+}
+
+TEST(CudaFused, AltupCoefficientsMatchTheirComposition) {
+  VG_REQUIRE_GPU();
+  for (const double offset : {0.0, 1.0}) {
+    for (const int64_t n : {4, 3}) {
+      const int64_t m = offset == 0.0 ? n * n : n;
+      // Inputs scaled so that the router's products reach tanh's curved part.
+      const std::vector<Tensor> in = {rnd({3, 5, 1000}, 1), rnd({1000}, 2), mul(rnd({n, 1000}, 3), 40.0),
+                                      rnd({m, n}, 4)};
+      expect_fused_matches(
+          "altup with offset " + std::to_string(offset) + ", " + std::to_string(n) + " streams", in,
+          [&](const auto& v) { return altup_coefficients(v[0], v[1], 1e-6, v[2], v[3], offset); },
+          [&](const auto& v) { return altup_composition(v, offset); }, 1e-5, 3e-2, 2e-2);
+    }
+  }
+  // A recording run (the composition) has the composition's gradients.
+  expect_conformant(
+      "altup while recording", {rnd({2, 64}, 5), rnd({64}, 6), rnd({4, 64}, 7), rnd({16, 4}, 8)},
+      [](const auto& v) { return altup_coefficients(v[0], v[1], 1e-6, v[2], v[3], 0.0); }, DType::F32);
+}
+
+TEST(CudaFused, RmsNormAddMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  for (size_t addends = 1; addends <= 3; ++addends) {
+    for (const double scale : {1.0, 1.0 / std::sqrt(2.0)}) {
+      const std::vector<Tensor> in = {rnd({2, 3, 777}, 10), rnd({777}, 11), rnd({2, 3, 777}, 12), rnd({2, 3, 777}, 13),
+                                      rnd({2, 3, 777}, 14)};
+      const std::vector<Tensor> used(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(2 + addends));
+      expect_fused_matches(
+          "rms_norm_add of " + std::to_string(addends) + " addends, scale " + std::to_string(scale), used,
+          [&](const auto& v) {
+            return rms_norm_add(v[0], v[1], 1e-6, std::vector<Tensor>(v.begin() + 2, v.end()), scale);
+          },
+          [&](const auto& v) { return rms_norm_add_composition(v, addends, scale); }, 1e-5, 2e-2, 1e-2);
+    }
+  }
+  expect_conformant(
+      "rms_norm_add while recording", {rnd({3, 40}, 15), rnd({40}, 16), rnd({3, 40}, 17)},
+      [](const auto& v) { return rms_norm_add(v[0], v[1], 1e-6, {v[2]}, 0.5); }, DType::F32);
+}
+
+TEST(CudaFused, RmsNormAddedToEachTargetMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  const std::vector<Tensor> in = {rnd({3, 1, 500}, 21), rnd({500}, 22), rnd({3, 1, 500}, 23), rnd({3, 1, 500}, 24),
+                                  rnd({3, 1, 500}, 25)};
+  for (size_t i = 0; i < 3; ++i) {
+    expect_fused_matches(
+        "rms_norm_add_to_each, target " + std::to_string(i), in,
+        [&](const auto& v) {
+          return rms_norm_add_to_each(v[0], v[1], 1e-6, std::vector<Tensor>(v.begin() + 2, v.end()))[i];
+        },
+        [&](const auto& v) { return add(v[2 + i], rms_norm(v[0], v[1], 1e-6)); }, 1e-5, 2e-2, 1e-2);
+  }
+}
+
+TEST(CudaFused, RmsNormRopeMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  // x [B, T, H, hd] with tables [B, T, 1, hd] of distinct tokens; hd 256 as Gemma's, and 40.
+  for (const int64_t hd : {256, 40}) {
+    const Tensor positions = Tensor::from_vector<int64_t>({3, 9, 14, 2, 7, 100}, {6});
+    auto [cos, sin] = rope_tables(positions, hd, 10000.0, DType::F32);
+    const std::vector<Tensor> in = {rnd({2, 3, 4, hd}, 26), rnd({hd}, 27), cos.reshape({2, 3, 1, hd}),
+                                    sin.reshape({2, 3, 1, hd})};
+    expect_fused_matches(
+        "rms_norm_rope at head dim " + std::to_string(hd), in,
+        [](const auto& v) { return rms_norm_rope(v[0], v[1], 1e-6, v[2], v[3]); },
+        [](const auto& v) { return apply_rope(rms_norm(v[0], v[1], 1e-6), v[2], v[3]); }, 1e-5, 2e-2, 1e-2);
+  }
+}
+
+TEST(CudaFused, GaussianTopkShiftMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  // 1.6448...: Gemma 3n's multiplier for sparsity 0.95.
+  for (const double k : {1.6448536269514722, 0.3}) {
+    expect_fused_matches(
+        "gaussian top-k shift by " + std::to_string(k), {rnd({4, 2, 999}, 20)},
+        [&](const auto& v) { return gaussian_topk_shift(v[0], k); },
+        [&](const auto& v) { return topk_composition(v[0], k); }, 1e-5, 2e-2, 2e-2);
+  }
+}
+
+TEST(CudaFused, LinearManyEqualsSeparateProducts) {
+  VG_REQUIRE_GPU();
+  const std::vector<Tensor> weights = {rnd({37, 264}, 30), rnd({8, 264}, 31), rnd({130, 264}, 32), rnd({1, 264}, 33)};
+  for (const int64_t rows : {1, 3, 8, 12}) {
+    for (const DType dtype : {DType::F32, DType::BF16}) {
+      SCOPED_TRACE(std::to_string(rows) + " rows in " + dtype_name(dtype));
+      NoGradGuard no_grad;
+      const Tensor x = rnd({rows, 264}, 34 + rows).to(dtype);
+      const std::vector<Tensor> gw = on_gpu(weights, dtype);
+      const std::vector<Tensor> got = linear_many(x.to(Device::cuda()), gw);
+      ASSERT_EQ(got.size(), weights.size());
+      for (size_t i = 0; i < weights.size(); ++i) {
+        const Tensor want = linear(x.to(DType::F32), weights[i].to(dtype).to(DType::F32));
+        EXPECT_LE(scaled_error(got[i].to(Device::cpu()).to(DType::F32), want), dtype == DType::F32 ? 1e-5 : 2e-2)
+            << "product " << i;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace vg
