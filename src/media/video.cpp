@@ -24,6 +24,17 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
+std::string file_problem(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::file_status status = fs::status(path, ec);
+  if (!fs::exists(status)) return "no such file";
+  if (fs::is_directory(status)) return "is a directory, not a video or image file";
+  if (!fs::is_regular_file(status)) return "is not a regular file";
+  if (fs::file_size(path, ec) == 0) return "the file is empty";
+  return "";
+}
+
 void check_picture(const Tensor& rgb, int width, int height, const std::string& what) {
   VG_CHECK(rgb.defined() && rgb.dtype() == DType::U8 && rgb.rank() == 3 && rgb.size(2) == 3, "media", what,
            ": a frame must be RGB u8 [H, W, 3], got ", rgb.defined() ? rgb.describe() : std::string("undefined"));

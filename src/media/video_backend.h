@@ -51,6 +51,10 @@ bool ffmpeg_can_encode(VideoCodec codec);
 
 // The extension without its dot, lower case ("MP4" -> "mp4", none -> "").
 std::string lower_extension(const std::string& path);
+
+// Why `path` cannot be opened as a video: "no such file", "is a directory, ...", "is not a
+// regular file", "the file is empty"; "" when it is a non-empty regular file.
+std::string file_problem(const std::string& path);
 // Checks that `rgb` is u8 [height, width, 3] (any size when width <= 0); `what` names the file.
 void check_picture(const Tensor& rgb, int width, int height, const std::string& what);
 

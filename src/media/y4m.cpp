@@ -361,12 +361,7 @@ void rational_fps(double fps, int* num, int* den) {
 // ---- Reader ----
 
 Reader::Reader(const std::string& path, bool strict) : path_(path) {
-  namespace fs = std::filesystem;
-  std::error_code ec;
-  const fs::file_status status = fs::status(path, ec);
-  if (!fs::exists(status)) fail("no such file");
-  if (fs::is_directory(status)) fail("is a directory, not a video or image file");
-  if (!fs::is_regular_file(status)) fail("is not a regular file");
+  if (const std::string problem = detail::file_problem(path); !problem.empty()) fail(problem);
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd_ < 0) fail("cannot open: " + system_error());
   try {

@@ -51,7 +51,9 @@ void expect_same_tensor_files(const std::string& a_path, const std::string& b_pa
     const Tensor x = a.get(t.name), y = b.get(t.name);
     EXPECT_EQ(y.dtype(), x.dtype()) << b_path << ": " << t.name;
     ASSERT_EQ(y.shape(), x.shape()) << b_path << ": " << t.name;
-    if (lr > 0) EXPECT_LE(max_abs_diff(y, x), 4 * lr) << b_path << ": " << t.name;
+    if (lr > 0) {
+      EXPECT_LE(max_abs_diff(y, x), 4 * lr) << b_path << ": " << t.name;
+    }
   }
 }
 
@@ -78,5 +80,19 @@ int free_local_port() {
   ::close(fd);
   return ntohs(a.sin_port);
 }
+
+HeldLocalPort::HeldLocalPort() {
+  fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
+  EXPECT_EQ(::listen(fd_, 4), 0);
+  EXPECT_EQ(::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  port_ = ntohs(a.sin_port);
+}
+
+HeldLocalPort::~HeldLocalPort() { ::close(fd_); }
 
 }  // namespace vg::testing

@@ -35,4 +35,19 @@ void expect_same_moments(const std::string& a_path, const std::string& b_path, d
 // A TCP port on 127.0.0.1 nothing listens on (the kernel's pick for port 0).
 int free_local_port();
 
+// A port on 127.0.0.1 this test listens on (and never answers) while the object lives: a rank
+// told to use it cannot, and a rank connecting to it waits.
+class HeldLocalPort {
+ public:
+  HeldLocalPort();
+  ~HeldLocalPort();
+  HeldLocalPort(const HeldLocalPort&) = delete;
+  HeldLocalPort& operator=(const HeldLocalPort&) = delete;
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 }  // namespace vg::testing

@@ -3,9 +3,6 @@
 // accumulating two, which is the single-process trainer the other tests check against
 // transformers + PEFT. And a rank that fails stops the run with a message naming it.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
@@ -140,20 +137,12 @@ TEST(CliTrainDistributed, AFailingRankStopsTheOthersAndIsNamed) {
   testing::ScratchFolder dir;
   // Rank 0 cannot listen on a port this test holds; rank 1, connected to the test's socket
   // instead, would wait a minute for an answer: the launcher must stop it.
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 4), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
+  const testing::HeldLocalPort held;
   const std::string config = write_config(dir, "run", dir.file("model.json"), dir.file("datasets.json"), 1);
-  ::setenv("VG_MASTER_PORT", std::to_string(ntohs(a.sin_port)).c_str(), 1);
+  ::setenv("VG_MASTER_PORT", std::to_string(held.port()).c_str(), 1);
   const auto start = std::chrono::steady_clock::now();
   const testing::CliRun run = run_cli("train --gpus 2 --device cpu --config " + config);
   ::unsetenv("VG_MASTER_PORT");
-  ::close(fd);
   EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("rank 0 cannot listen on 127.0.0.1:"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("rank 0 of 2 failed (exit status 1"), std::string::npos) << run.output;

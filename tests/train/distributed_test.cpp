@@ -3,8 +3,6 @@
 // of this test, each with its own sockets, on 127.0.0.1. Whole runs over several processes are
 // in tests/tools/cli_train_distributed_test.cpp.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -219,18 +217,9 @@ TEST(Rendezvous, RankZeroNamesTheRanksThatNeverCame) {
 }
 
 TEST(Rendezvous, ABusyPortIsNamed) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  ASSERT_EQ(::listen(fd, 1), 0);
-  ASSERT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  const int port = ntohs(a.sin_port);
-  testing::expect_error([&] { Rendezvous::connect(group(0, 2, port)); },
-                        {"rank 0 cannot listen on 127.0.0.1:" + std::to_string(port), "VG_MASTER_PORT"});
-  ::close(fd);
+  const testing::HeldLocalPort held;
+  testing::expect_error([&] { Rendezvous::connect(group(0, 2, held.port())); },
+                        {"rank 0 cannot listen on 127.0.0.1:" + std::to_string(held.port()), "VG_MASTER_PORT"});
 }
 
 TEST(Rendezvous, RanksOutOfStepFailInsteadOfMixingMessages) {

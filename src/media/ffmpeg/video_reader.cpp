@@ -150,13 +150,7 @@ class FfmpegReader final : public detail::ReaderBackend {
 
   void open() {
     ff::install_log_handler();
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const fs::file_status status = fs::status(path, ec);
-    if (!fs::exists(status)) fail("no such file");
-    if (fs::is_directory(status)) fail("is a directory, not a video or image file");
-    if (!fs::is_regular_file(status)) fail("is not a regular file");
-    if (fs::file_size(path, ec) == 0) fail("the file is empty");
+    if (const std::string problem = detail::file_problem(path); !problem.empty()) fail(problem);
     open_input();
 
     const AVCodecParameters* par = stream->codecpar;
