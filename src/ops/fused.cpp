@@ -58,13 +58,69 @@ Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std
   if constexpr (kCudaBuild) {
     if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == x.size(-1)) {
       Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-      cuda::rms_norm_add(x, weight, eps, addends, scale, out);
+      cuda::rms_norm_add(x, weight, eps, addends, scale, out, nullptr, nullptr);
       return out;
     }
   }
   Tensor out = add(addends[0], rms_norm(x, weight, eps));
   for (size_t i = 1; i < addends.size(); ++i) out = add(out, addends[i]);
   return scale == 1.0 ? out : mul(out, scale);
+}
+
+std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& weight, double eps,
+                                                 const std::vector<Tensor>& addends, double scale,
+                                                 const Tensor& next_weight) {
+  VG_CHECK(!addends.empty() && addends.size() <= 3, "rms_norm_add_then_norm", "takes one to three addends, got ",
+           addends.size());
+  std::vector<Tensor> all = {x, weight, next_weight};
+  all.insert(all.end(), addends.begin(), addends.end());
+  bool same_shapes = true;
+  for (const Tensor& a : addends) same_shapes = same_shapes && a.shape() == x.shape();
+  if constexpr (kCudaBuild) {
+    const int64_t D = x.size(-1);
+    if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == D && next_weight.rank() == 1 &&
+        next_weight.size(0) == D) {
+      Tensor sum = Tensor::empty(x.shape(), x.dtype(), x.device());
+      Tensor normed = Tensor::empty(x.shape(), x.dtype(), x.device());
+      cuda::rms_norm_add(x, weight, eps, addends, scale, sum, &next_weight, &normed);
+      return {sum, normed};
+    }
+  }
+  Tensor sum = rms_norm_add(x, weight, eps, addends, scale);
+  return {sum, rms_norm(sum, next_weight, eps)};
+}
+
+std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activated,
+                                                             const Tensor& scale, int64_t active,
+                                                             const Tensor& output_scale) {
+  VG_CHECK(active >= 0 && active < static_cast<int64_t>(pred.size()), "altup_correct_streams", "active stream ", active,
+           " of ", pred.size());
+  if constexpr (kCudaBuild) {
+    std::vector<Tensor> all = pred;
+    all.push_back(activated);
+    all.push_back(scale);
+    if (output_scale.defined()) all.push_back(output_scale);
+    bool shapes = pred.size() <= 8 && scale.size(-1) == static_cast<int64_t>(pred.size()) &&
+                  scale.numel() * activated.size(-1) == activated.numel() * static_cast<int64_t>(pred.size());
+    for (const Tensor& p : pred) shapes = shapes && p.shape() == activated.shape();
+    if (output_scale.defined()) {
+      shapes = shapes && output_scale.rank() == 1 && output_scale.size(0) == activated.size(-1);
+    }
+    if (shapes && fusable(all)) {
+      std::vector<Tensor> corrected;
+      for (size_t i = 0; i < pred.size(); ++i) {
+        corrected.push_back(Tensor::empty(activated.shape(), activated.dtype(), activated.device()));
+      }
+      Tensor scaled = Tensor::empty(activated.shape(), activated.dtype(), activated.device());
+      cuda::altup_correct_streams(pred, activated, scale, active, output_scale.defined() ? &output_scale : nullptr,
+                                  corrected, scaled);
+      return {corrected, scaled};
+    }
+  }
+  Tensor innovation = sub(activated, pred[static_cast<size_t>(active)]);
+  std::vector<Tensor> corrected = add_mixed(pred, {innovation}, scale);
+  const Tensor& a = corrected[static_cast<size_t>(active)];
+  return {corrected, output_scale.defined() ? mul(a, output_scale) : a};
 }
 
 std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps,

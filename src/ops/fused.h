@@ -7,6 +7,7 @@
 // f32 sums inside a dot product or a norm may differ.
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "core/tensor.h"
@@ -25,6 +26,20 @@ Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps
 // joining the residual stream. Addends have x's shape; one to three of them.
 Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
                     double scale = 1.0);
+
+// The rms_norm_add above and rms_norm(its result, next_weight, eps): the residual stream and the
+// next block's normed input in one pass.
+std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& weight, double eps,
+                                                 const std::vector<Tensor>& addends, double scale,
+                                                 const Tensor& next_weight);
+
+// Gemma 3n's AltUp correct step and the scaled active stream that gates the per-layer input:
+//   innovation = activated - pred[active]
+//   corrected = add_mixed(pred, {innovation}, scale)         scale [..., N]
+//   scaled = mul(corrected[active], output_scale)            (output_scale [D]; undefined: no mul)
+std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activated,
+                                                             const Tensor& scale, int64_t active,
+                                                             const Tensor& output_scale);
 
 // targets[i] + rms_norm(x, weight, eps) for every i: one normalised branch added to several
 // streams (Gemma 3n's per-layer input joining AltUp's inactive streams). One to eight targets of

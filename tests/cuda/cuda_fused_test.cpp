@@ -103,6 +103,49 @@ TEST(CudaFused, RmsNormAddMatchesItsComposition) {
       [](const auto& v) { return rms_norm_add(v[0], v[1], 1e-6, {v[2]}, 0.5); }, DType::F32);
 }
 
+TEST(CudaFused, RmsNormAddThenNormMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  const std::vector<Tensor> in = {rnd({2, 3, 777}, 60), rnd({777}, 61), rnd({777}, 62), rnd({2, 3, 777}, 63),
+                                  rnd({2, 3, 777}, 64)};
+  for (const int part : {0, 1}) {
+    expect_fused_matches(
+        part == 0 ? "rms_norm_add_then_norm, the sum" : "rms_norm_add_then_norm, its norm", in,
+        [&](const auto& v) {
+          auto [sum, normed] = rms_norm_add_then_norm(v[0], v[1], 1e-6, {v[3], v[4]}, 0.5, v[2]);
+          return part == 0 ? sum : normed;
+        },
+        [&](const auto& v) {
+          Tensor sum = mul(add(add(v[3], rms_norm(v[0], v[1], 1e-6)), v[4]), 0.5);
+          return part == 0 ? sum : rms_norm(sum, v[2], 1e-6);
+        },
+        1e-5, 2e-2, 1e-2);
+  }
+}
+
+TEST(CudaFused, AltupCorrectStreamsMatchTheirComposition) {
+  VG_REQUIRE_GPU();
+  // 4 streams [2, 3, 300], activated, per-token scales [2, 3, 4], output scale [300].
+  const std::vector<Tensor> in = {rnd({2, 3, 300}, 70), rnd({2, 3, 300}, 71), rnd({2, 3, 300}, 72),
+                                  rnd({2, 3, 300}, 73), rnd({2, 3, 300}, 74), rnd({2, 3, 4}, 75),
+                                  rnd({300}, 76)};
+  for (const bool scaled : {true, false}) {
+    for (int out = 0; out <= 4; ++out) {
+      expect_fused_matches(
+          "altup_correct_streams output " + std::to_string(out) + (scaled ? ", scaled" : ""), in,
+          [&](const auto& v) {
+            auto [corrected, f] =
+                altup_correct_streams({v[0], v[1], v[2], v[3]}, v[4], v[5], 2, scaled ? v[6] : Tensor());
+            return out < 4 ? corrected[static_cast<size_t>(out)] : f;
+          },
+          [&](const auto& v) {
+            std::vector<Tensor> corrected = add_mixed({v[0], v[1], v[2], v[3]}, {sub(v[4], v[2])}, v[5]);
+            return out < 4 ? corrected[static_cast<size_t>(out)] : (scaled ? mul(corrected[2], v[6]) : corrected[2]);
+          },
+          1e-5, 2e-2, 1e-2);
+    }
+  }
+}
+
 TEST(CudaFused, RmsNormAddedToEachTargetMatchesItsComposition) {
   VG_REQUIRE_GPU();
   const std::vector<Tensor> in = {rnd({3, 1, 500}, 21), rnd({500}, 22), rnd({3, 1, 500}, 23), rnd({3, 1, 500}, 24),

@@ -84,18 +84,60 @@ struct Addends {
   const T* a[3] = {nullptr, nullptr, nullptr};
 };
 
+// With next_weight, a second pass normalises the row just written (read back by the threads
+// that wrote it), its sum of squares taken as rms_norm_kernel takes it.
 template <class T>
 __global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale,
-                                    bool scaled, T* out, int64_t D) {
+                                    bool scaled, T* out, const T* next_weight, T* normed, int64_t D) {
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   const float rstd = row_rstd(x + base, D, eps, scratch);
+  float ss = 0.0f;
   for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
     float acc = rounded<T>(load(x + base + i) * rstd * load(weight + i));
     acc = rounded<T>(load(addends.a[0] + base + i) + acc);
     if (addends.a[1] != nullptr) acc = rounded<T>(acc + load(addends.a[1] + base + i));
     if (addends.a[2] != nullptr) acc = rounded<T>(acc + load(addends.a[2] + base + i));
-    store(out + base + i, scaled ? acc * scale : acc);
+    const float v = rounded<T>(scaled ? acc * scale : acc);
+    store(out + base + i, v);
+    ss += v * v;
+  }
+  if (next_weight == nullptr) return;  // the same for the whole block
+  const float next_rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(D) + eps);
+  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+    store(normed + base + i, load(out + base + i) * next_rstd * load(next_weight + i));
+  }
+}
+
+template <class T>
+struct Streams {
+  const T* pred[kMaxRouted];
+  T* out[kMaxRouted];
+  int count = 0;
+};
+
+// Block (row, column chunk): corrected_i = pred_i + scale_i * innovation, as mix.cu's kernel
+// computes add_mixed, and the active stream times output_scale.
+template <class T>
+__global__ void altup_correct_kernel(Streams<T> s, const T* activated, const T* scale, const T* output_scale, T* scaled,
+                                     int active, int64_t D) {
+  const int64_t r = blockIdx.x;
+  float coef[kMaxRouted];
+#pragma unroll
+  for (int i = 0; i < kMaxRouted; ++i) coef[i] = i < s.count ? load(scale + r * s.count + i) : 0.0f;
+  for (int64_t e = blockIdx.y * blockDim.x + threadIdx.x; e < D; e += static_cast<int64_t>(blockDim.x) * gridDim.y) {
+    const int64_t at = r * D + e;
+    const float innovation = rounded<T>(load(activated + at) - load(s.pred[active] + at));
+    float kept = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kMaxRouted; ++i) {
+      if (i >= s.count) continue;
+      float acc = load(s.pred[i] + at);
+      acc += coef[i] * innovation;
+      store(s.out[i] + at, acc);
+      if (i == active) kept = rounded<T>(acc);
+    }
+    store(scaled + at, output_scale != nullptr ? kept * load(output_scale + e) : kept);
   }
 }
 
@@ -198,8 +240,8 @@ void altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, 
 }
 
 void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends, double scale,
-                  const Tensor& out) {
-  VG_ASSERT(!addends.empty() && addends.size() <= 3);
+                  const Tensor& out, const Tensor* next_weight, const Tensor* normed) {
+  VG_ASSERT(!addends.empty() && addends.size() <= 3 && (next_weight == nullptr) == (normed == nullptr));
   if (out.numel() == 0) return;
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm_add", [&](auto tag) {
@@ -208,9 +250,33 @@ void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::
     for (size_t i = 0; i < addends.size(); ++i) a.a[i] = data_of<T>(addends[i]);
     rms_norm_add_kernel<T><<<rows_of(x), threads_for_row(x.size(-1)), 0, stream(x.device())>>>(
         data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale), scale != 1.0,
-        static_cast<T*>(out.data_ptr()), x.size(-1));
+        static_cast<T*>(out.data_ptr()), next_weight != nullptr ? data_of<T>(*next_weight) : nullptr,
+        normed != nullptr ? static_cast<T*>(normed->data_ptr()) : nullptr, x.size(-1));
   });
   check_launch("rms_norm_add");
+}
+
+void altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activated, const Tensor& scale,
+                           int64_t active, const Tensor* output_scale, const std::vector<Tensor>& corrected,
+                           const Tensor& scaled) {
+  VG_ASSERT(!pred.empty() && pred.size() <= static_cast<size_t>(kMaxRouted) && corrected.size() == pred.size());
+  if (activated.numel() == 0) return;
+  set_device(activated.device().index);
+  const int64_t D = activated.size(-1);
+  dispatch_floating(activated.dtype(), "altup_correct_streams", [&](auto tag) {
+    using T = decltype(tag);
+    Streams<T> s;
+    s.count = static_cast<int>(pred.size());
+    for (size_t i = 0; i < pred.size(); ++i) {
+      s.pred[i] = data_of<T>(pred[i]);
+      s.out[i] = static_cast<T*>(corrected[i].data_ptr());
+    }
+    const dim3 grid(rows_of(activated), static_cast<unsigned>(std::min<int64_t>((D + kThreads - 1) / kThreads, 64)));
+    altup_correct_kernel<T><<<grid, kThreads, 0, stream(activated.device())>>>(
+        s, data_of<T>(activated), data_of<T>(scale), output_scale != nullptr ? data_of<T>(*output_scale) : nullptr,
+        static_cast<T*>(scaled.data_ptr()), static_cast<int>(active), D);
+  });
+  check_launch("altup_correct_streams");
 }
 
 void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& targets,

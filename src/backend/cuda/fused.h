@@ -16,9 +16,16 @@ bool altup_coefficients_apply(int64_t D, const Tensor& norm_weight, const Tensor
 void altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router, const Tensor& mix,
                         double offset, const Tensor& out);
 
-// out = (((addends[0] + rms_norm(x, weight)) + addends[1]) + ...) * scale, 1 to 3 addends of x's shape.
+// out = (((addends[0] + rms_norm(x, weight)) + addends[1]) + ...) * scale, 1 to 3 addends of x's
+// shape; with next_weight, also normed = rms_norm(out, *next_weight).
 void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends, double scale,
-                  const Tensor& out);
+                  const Tensor& out, const Tensor* next_weight, const Tensor* normed);
+
+// corrected[i] = pred[i] + scale[..., i] * (activated - pred[active]) (as add_mixed computes it),
+// scaled = corrected[active] * output_scale (a copy when output_scale is null). Up to 8 streams.
+void altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activated, const Tensor& scale,
+                           int64_t active, const Tensor* output_scale, const std::vector<Tensor>& corrected,
+                           const Tensor& scaled);
 
 // outs[i] = targets[i] + rms_norm(x, weight), 1 to 8 targets of x's shape.
 void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& targets,

@@ -24,13 +24,14 @@ std::vector<Tensor> altup_predict(const Config& c, const LayerWeights& w, const 
   return add_mixed(streams, streams, coefs);  // N x [B, T, D]
 }
 
-// AltUp correct: corr_i = pred_i + (m2 @ Wc^T + 1)_i * (activated - pred_active).
-std::vector<Tensor> altup_correct(const Config& c, const LayerWeights& w, const std::vector<Tensor>& pred,
-                                  const Tensor& activated) {
+// AltUp correct: corr_i = pred_i + (m2 @ Wc^T + 1)_i * (activated - pred_active), with the
+// corrected active stream scaled for the per-layer input gate (when the config scales it).
+std::pair<std::vector<Tensor>, Tensor> altup_correct(const Config& c, const LayerWeights& w,
+                                                     const std::vector<Tensor>& pred, const Tensor& activated) {
   Tensor scale = altup_coefficients(activated, w.router_norm, c.rms_norm_eps, w.modality_router, w.correction_coefs,
-                                    1.0);                                             // [B, T, N]
-  Tensor innovation = sub(activated, pred[static_cast<size_t>(c.altup_active_idx)]);  // [B, T, D]
-  return add_mixed(pred, {innovation}, scale);                                        // N x [B, T, D]
+                                    1.0);  // [B, T, N]
+  return altup_correct_streams(pred, activated, scale, c.altup_active_idx,
+                               c.altup_correct_scale ? w.correct_output_scale : Tensor());  // N x [B, T, D], [B, T, D]
 }
 
 // The projections that read the normed input: q, k and v (k and v on producers only) and
@@ -118,14 +119,14 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
   const InputProjections projected = project_input(c, w, layer, xn, lora);
   Tensor laurel = rms_norm_add(apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, eps, {xn});
   // (a + RMSNorm(attention) + laurel) / sqrt(2)
-  Tensor s1 = rms_norm_add(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps,
-                           {a, laurel}, 1.0 / std::sqrt(2.0));
-  Tensor out = rms_norm_add(mlp(c, w, layer, rms_norm(s1, w.pre_ffn_norm, eps), lora), w.post_ffn_norm, eps, {s1});
-  std::vector<Tensor> corrected = altup_correct(c, w, pred, out);
+  // with RMSNorm(s1) for the MLP
+  const auto [s1, s1_normed] =
+      rms_norm_add_then_norm(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps,
+                             {a, laurel}, 1.0 / std::sqrt(2.0), w.pre_ffn_norm);
+  Tensor out = rms_norm_add(mlp(c, w, layer, s1_normed, lora), w.post_ffn_norm, eps, {s1});
+  auto [corrected, f] = altup_correct(c, w, pred, out);
 
   // Per-layer input gate: the corrected active stream, scaled, gates this layer's PLE input.
-  Tensor f = corrected[active];
-  if (c.altup_correct_scale) f = mul(f, w.correct_output_scale);
   f = gated_gelu(apply_linear(w.ple_gate, f, lora), ple);  // [B, T, P]
   f = apply_linear(w.ple_projection, f, lora);             // [B, T, D]
   // RMSNorm(f) joins every stream but the first (transformers: [1:]).
