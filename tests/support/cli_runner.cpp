@@ -7,8 +7,10 @@
 
 namespace vg::testing {
 
-CliRun run_cli(const std::string& args) {
-  const std::string cmd = std::string(VG_BINARY_DIR) + "/videogemma " + args + " 2>&1";
+CliRun run_cli(const std::string& args) { return run_shell(std::string(VG_BINARY_DIR) + "/videogemma " + args); }
+
+CliRun run_shell(const std::string& script) {
+  const std::string cmd = "{ " + script + "\n} 2>&1";
   CliRun r;
   FILE* pipe = ::popen(cmd.c_str(), "r");
   if (pipe == nullptr) return r;

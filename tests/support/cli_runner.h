@@ -14,6 +14,9 @@ struct CliRun {
 // `videogemma <args>` through the shell (args are passed as written).
 CliRun run_cli(const std::string& args);
 
+// A shell script (several programs, variables, background jobs), its stdout and stderr together.
+CliRun run_shell(const std::string& script);
+
 // The JSON document that ends the output (log lines go before it on stderr).
 nlohmann::json last_json(const CliRun& run);
 

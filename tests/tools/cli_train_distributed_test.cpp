@@ -107,12 +107,7 @@ TEST(CliTrainDistributed, TwoCpuProcessesTrainAsOneProcessWithTwiceTheAccumulati
                              dir.file("rank1.txt") + " 2>&1 & pid=$!; " + env +
                              "OMPI_COMM_WORLD_RANK=0 OMPI_COMM_WORLD_LOCAL_RANK=0 " + command +
                              " 2>&1; s0=$?; wait $pid; echo status=$s0,$?";
-  FILE* pipe = ::popen(script.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
-  ::pclose(pipe);
+  const std::string output = testing::run_shell(script).output;
   ASSERT_NE(output.find("status=0,0"), std::string::npos) << output << "\nrank 1:\n"
                                                           << io::read_text_file(dir.file("rank1.txt"));
   expect_same_run(dir, "one", "mpi");

@@ -19,11 +19,16 @@ using testing::run_cli;
 
 std::string write_config(const testing::ScratchFolder& dir, const std::string& name, const std::string& model,
                          const std::string& datasets) {
-  const nlohmann::json config = {{"model", model},          {"stage", 3},
-                                 {"train_data", "QVED_TRAIN"}, {"datasets", datasets},
-                                 {"output", dir.file(name)},  {"max_steps", 4},
-                                 {"batch_size", 2},           {"save_every", 2},
-                                 {"learning_rate", 2e-3},     {"lora", {{"r", 4}, {"alpha", 8}}}};
+  const nlohmann::json config = {{"model", model},
+                                 {"stage", 3},
+                                 {"train_data", "QVED_TRAIN"},
+                                 {"datasets", datasets},
+                                 {"output", dir.file(name)},
+                                 {"max_steps", 4},
+                                 {"batch_size", 2},
+                                 {"save_every", 2},
+                                 {"learning_rate", 2e-3},
+                                 {"lora", {{"r", 4}, {"alpha", 8}}}};
   const std::string path = dir.file(name + ".json");
   std::ofstream(path) << config.dump(1);
   return path;
@@ -40,15 +45,10 @@ TEST(CliTrain, KilledWithSigkillThenResumedEqualsAnUninterruptedRun) {
   // Start the run, wait for its first complete checkpoint, then SIGKILL it.
   const std::string config = write_config(dir, "killed", model, data);
   const std::string marker = dir.file("killed") + "/checkpoints/step-000002/trainer_state.json";
-  const std::string script = std::string(VG_BINARY_DIR) + "/videogemma train --quiet --config " + config +
-                             " & pid=$!; while [ ! -f " + marker +
-                             " ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done; kill -9 $pid; wait $pid; echo status=$?";
-  FILE* pipe = ::popen(script.c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::string output;
-  char buf[256];
-  while (std::fgets(buf, sizeof buf, pipe) != nullptr) output += buf;
-  ::pclose(pipe);
+  const std::string script =
+      std::string(VG_BINARY_DIR) + "/videogemma train --quiet --config " + config + " & pid=$!; while [ ! -f " +
+      marker + " ] && kill -0 $pid 2>/dev/null; do sleep 0.01; done; kill -9 $pid; wait $pid; echo status=$?";
+  const std::string output = testing::run_shell(script).output;
   ASSERT_NE(output.find("status=137"), std::string::npos) << "the run was not killed: " << output;
   ASSERT_FALSE(fs::exists(dir.file("killed") + "/adapter")) << "the run finished before the kill";
 
@@ -57,11 +57,13 @@ TEST(CliTrain, KilledWithSigkillThenResumedEqualsAnUninterruptedRun) {
   const nlohmann::json result = testing::last_json(resumed);
   EXPECT_GE(result["resumed_from"].get<int>(), 2);
   EXPECT_EQ(result["steps"], 4);
-  for (const char* f : {"adapter/adapter_model.safetensors", "video_projector.safetensors", "image_projector.safetensors"}) {
+  for (const char* f :
+       {"adapter/adapter_model.safetensors", "video_projector.safetensors", "image_projector.safetensors"}) {
     io::SafetensorsFile a = io::SafetensorsFile::open(dir.file("whole") + "/" + f);
     io::SafetensorsFile b = io::SafetensorsFile::open(dir.file("killed") + "/" + f);
     ASSERT_EQ(a.tensors().size(), b.tensors().size()) << f;
-    for (const io::TensorInfo& t : a.tensors()) EXPECT_ALL_CLOSE(b.get(t.name), a.get(t.name), 0, 0) << f << ": " << t.name;
+    for (const io::TensorInfo& t : a.tensors())
+      EXPECT_ALL_CLOSE(b.get(t.name), a.get(t.name), 0, 0) << f << ": " << t.name;
   }
 }
 
