@@ -29,6 +29,28 @@ bool fusable(const std::vector<Tensor>& tensors) {
   }
 }
 
+// Every one of `others` has x's shape.
+bool same_shapes(const Tensor& x, const std::vector<Tensor>& others) {
+  for (const Tensor& t : others) {
+    if (t.shape() != x.shape()) return false;
+  }
+  return true;
+}
+
+// `weight` scales x's rows: [x.size(-1)].
+bool row_weight(const Tensor& x, const Tensor& weight) {
+  return x.rank() >= 1 && weight.rank() == 1 && weight.size(0) == x.size(-1);
+}
+
+std::vector<Tensor> joined(std::vector<Tensor> first, const std::vector<Tensor>& rest) {
+  first.insert(first.end(), rest.begin(), rest.end());
+  return first;
+}
+
+void check_addends(const char* op, const std::vector<Tensor>& addends) {
+  VG_CHECK(!addends.empty() && addends.size() <= 3, op, "takes one to three addends, got ", addends.size());
+}
+
 }  // namespace
 
 Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router,
@@ -50,13 +72,9 @@ Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps
 
 Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
                     double scale) {
-  VG_CHECK(!addends.empty() && addends.size() <= 3, "rms_norm_add", "takes one to three addends, got ", addends.size());
-  std::vector<Tensor> all = {x, weight};
-  all.insert(all.end(), addends.begin(), addends.end());
-  bool same_shapes = true;
-  for (const Tensor& a : addends) same_shapes = same_shapes && a.shape() == x.shape();
+  check_addends("rms_norm_add", addends);
   if constexpr (kCudaBuild) {
-    if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == x.size(-1)) {
+    if (fusable(joined({x, weight}, addends)) && row_weight(x, weight) && same_shapes(x, addends)) {
       Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
       cuda::rms_norm_add(x, weight, eps, addends, scale, out, nullptr, nullptr);
       return out;
@@ -70,16 +88,10 @@ Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std
 std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& weight, double eps,
                                                  const std::vector<Tensor>& addends, double scale,
                                                  const Tensor& next_weight) {
-  VG_CHECK(!addends.empty() && addends.size() <= 3, "rms_norm_add_then_norm", "takes one to three addends, got ",
-           addends.size());
-  std::vector<Tensor> all = {x, weight, next_weight};
-  all.insert(all.end(), addends.begin(), addends.end());
-  bool same_shapes = true;
-  for (const Tensor& a : addends) same_shapes = same_shapes && a.shape() == x.shape();
+  check_addends("rms_norm_add_then_norm", addends);
   if constexpr (kCudaBuild) {
-    const int64_t D = x.size(-1);
-    if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == D && next_weight.rank() == 1 &&
-        next_weight.size(0) == D) {
+    if (fusable(joined({x, weight, next_weight}, addends)) && row_weight(x, weight) && row_weight(x, next_weight) &&
+        same_shapes(x, addends)) {
       Tensor sum = Tensor::empty(x.shape(), x.dtype(), x.device());
       Tensor normed = Tensor::empty(x.shape(), x.dtype(), x.device());
       cuda::rms_norm_add(x, weight, eps, addends, scale, sum, &next_weight, &normed);
@@ -96,17 +108,12 @@ std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<T
   VG_CHECK(active >= 0 && active < static_cast<int64_t>(pred.size()), "altup_correct_streams", "active stream ", active,
            " of ", pred.size());
   if constexpr (kCudaBuild) {
-    std::vector<Tensor> all = pred;
-    all.push_back(activated);
-    all.push_back(scale);
+    std::vector<Tensor> all = joined(pred, {activated, scale});
     if (output_scale.defined()) all.push_back(output_scale);
-    bool shapes = pred.size() <= 8 && scale.size(-1) == static_cast<int64_t>(pred.size()) &&
-                  scale.numel() * activated.size(-1) == activated.numel() * static_cast<int64_t>(pred.size());
-    for (const Tensor& p : pred) shapes = shapes && p.shape() == activated.shape();
-    if (output_scale.defined()) {
-      shapes = shapes && output_scale.rank() == 1 && output_scale.size(0) == activated.size(-1);
-    }
-    if (shapes && fusable(all)) {
+    Shape scale_shape = activated.shape();
+    if (activated.rank() >= 1) scale_shape[scale_shape.rank() - 1] = static_cast<int64_t>(pred.size());  // [..., N]
+    if (fusable(all) && pred.size() <= 8 && activated.rank() >= 1 && same_shapes(activated, pred) &&
+        scale.shape() == scale_shape && (!output_scale.defined() || row_weight(activated, output_scale))) {
       std::vector<Tensor> corrected;
       for (size_t i = 0; i < pred.size(); ++i) {
         corrected.push_back(Tensor::empty(activated.shape(), activated.dtype(), activated.device()));
@@ -127,12 +134,8 @@ std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, 
                                          const std::vector<Tensor>& targets) {
   VG_CHECK(!targets.empty() && targets.size() <= 8, "rms_norm_add_to_each", "takes one to eight targets, got ",
            targets.size());
-  std::vector<Tensor> all = {x, weight};
-  all.insert(all.end(), targets.begin(), targets.end());
-  bool same_shapes = true;
-  for (const Tensor& t : targets) same_shapes = same_shapes && t.shape() == x.shape();
   if constexpr (kCudaBuild) {
-    if (same_shapes && fusable(all) && weight.rank() == 1 && weight.size(0) == x.size(-1)) {
+    if (fusable(joined({x, weight}, targets)) && row_weight(x, weight) && same_shapes(x, targets)) {
       std::vector<Tensor> outs;
       for (size_t i = 0; i < targets.size(); ++i) outs.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
       cuda::rms_norm_add_to_each(x, weight, eps, targets, outs);
@@ -152,7 +155,7 @@ Tensor rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Te
       for (int d = 0; d < x.rank(); ++d) {
         if (d != x.rank() - 2 && cos.size(d) != x.size(d)) return false;
       }
-      return x.size(-1) % 2 == 0 && weight.rank() == 1 && weight.size(0) == x.size(-1);
+      return x.size(-1) % 2 == 0 && row_weight(x, weight);
     };
     if (fusable({x, weight, cos, sin}) && tables_fit() && x.numel() > 0) {
       Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
@@ -176,10 +179,9 @@ Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {
 }
 
 std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights) {
-  std::vector<Tensor> all = {x};
-  all.insert(all.end(), weights.begin(), weights.end());
   if constexpr (kCudaBuild) {
-    if (fusable(all) && x.rank() >= 1 && cuda::linear_many_applies(x.reshape({-1, x.size(-1)}), weights)) {
+    if (fusable(joined({x}, weights)) && x.rank() >= 1 &&
+        cuda::linear_many_applies(x.reshape({-1, x.size(-1)}), weights)) {
       std::vector<Tensor> outs;
       for (const Tensor& w : weights) {
         Shape shape = x.shape();

@@ -50,6 +50,24 @@ __device__ __forceinline__ void store(T* p, V v) {
   }
 }
 
+// v as a tensor of T stores it: a composition's intermediate, repeated by a fused kernel.
+template <class T>
+__device__ __forceinline__ float rounded(float v) {
+  T stored;
+  store(&stored, v);
+  return load(&stored);
+}
+
+// 16 bytes of T (8 bf16/f16, 4 f32): one vector load or store moves a Pack, and a thread keeps
+// enough bytes in flight to reach the memory bandwidth, which 2-byte loads do not.
+template <class T>
+constexpr int kVector = static_cast<int>(16 / sizeof(T));
+
+template <class T>
+struct alignas(16) Pack {
+  T v[kVector<T>];
+};
+
 // The dtype stored as T on the device.
 template <class T>
 constexpr DType dtype_of_storage() {

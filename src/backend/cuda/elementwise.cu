@@ -139,15 +139,8 @@ struct BinaryFn {
   }
 };
 
-// Binary ops on contiguous, same-shaped, 16-byte aligned operands: one 16-byte load per operand
-// and thread keeps enough bytes in flight to reach the memory bandwidth, which 2-byte loads do not.
-template <class T>
-constexpr int kVector = static_cast<int>(16 / sizeof(T));
-
-template <class T>
-struct alignas(16) Pack {
-  T v[kVector<T>];
-};
+// Binary ops on contiguous, same-shaped, 16-byte aligned operands: one Pack per operand and
+// thread.
 
 template <class T, BinaryOp kOp>
 __global__ void binary_dense_kernel(T* out, const T* a, const T* b, int64_t n) {

@@ -1,12 +1,13 @@
 // The fused op chains of ops/fused.h: one block per row of the last dim, each kernel replacing
 // three to seven launches of a decode step. Values are rounded to the storage dtype wherever the
 // composition stores an intermediate tensor, so that bf16 results differ from it only by the
-// order of f32 sums; the RMS statistics are summed exactly as norm.cu's rms_norm sums them (the
-// same threads_for_row).
+// order of f32 sums; the RMS statistics are row_stats.cuh's, as norm.cu's rms_norm takes them
+// (with the same threads_for_row).
 #include <algorithm>
 
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/fused.h"
+#include "backend/cuda/row_stats.cuh"
 
 namespace vg::cuda {
 namespace {
@@ -14,25 +15,6 @@ namespace {
 constexpr int kMaxRouted = 8;  // AltUp streams (router outputs)
 constexpr int kMaxMixed = 64;  // coefficients computed from them
 constexpr int kMaxWarps = 32;
-
-// v as the composition would have stored it in T.
-template <class T>
-__device__ __forceinline__ float rounded(float v) {
-  T stored;
-  store(&stored, v);
-  return load(&stored);
-}
-
-// 1 / RMS of a row, summed as norm.cu's rms_norm_kernel sums it.
-template <class T>
-__device__ float row_rstd(const T* row, int64_t n, float eps, float* scratch) {
-  float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = load(row + i);
-    ss += v * v;
-  }
-  return rsqrtf(block_sum(ss, scratch) / static_cast<float>(n) + eps);
-}
 
 // Row r: m = tanh(rms_norm(x_r) . router_j / D) for j < N, then out_i = mix_i . m + offset.
 // Thread j < N sums router product j over the warps, thread i < M computes coefficient i.
@@ -185,15 +167,9 @@ template <class T>
 __global__ void gaussian_topk_shift_kernel(const T* x, float multiplier, T* out, int64_t D) {
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
-  float sum = 0.0f;
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) sum += load(x + base + i);
-  const float mean = block_sum(sum, scratch) / static_cast<float>(D);
-  float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    const float d = load(x + base + i) - mean;
-    ss += d * d;
-  }
-  const float variance = rounded<T>(block_sum(ss, scratch) / static_cast<float>(D));
+  const RowMoments moments = row_moments(x + base, D, scratch);
+  const float mean = moments.mean;
+  const float variance = rounded<T>(moments.squares / static_cast<float>(D));
   const float spread = rounded<T>(rounded<T>(sqrtf(variance)) * multiplier);
   const float cutoff = rounded<T>(rounded<T>(mean) + spread);
   for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {

@@ -5,9 +5,6 @@
 
 #include <cuda_runtime.h>
 
-#include <cstdlib>
-#include <cstring>
-
 #include "backend/cuda/runtime.h"
 
 namespace vg {
@@ -57,8 +54,7 @@ void DeviceGraph::replay() {
 
 bool device_graphs_enabled(Device device) {
   if (!device.is_cuda()) return false;
-  const char* flag = std::getenv("VG_CUDA_GRAPHS");
-  return flag == nullptr || std::strcmp(flag, "0") != 0;
+  return cuda::path_enabled("VG_CUDA_GRAPHS");
 }
 
 }  // namespace vg

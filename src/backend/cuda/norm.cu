@@ -6,6 +6,7 @@
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/partial_sums.cuh"
+#include "backend/cuda/row_stats.cuh"
 
 namespace vg::cuda {
 namespace {
@@ -65,15 +66,9 @@ __global__ void layer_norm_kernel(const T* x, const T* w, const T* b, float eps,
                                   int64_t n) {
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * n;
-  float sum = 0.0f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) sum += load(x + base + i);
-  const float mean = block_sum(sum, scratch) / static_cast<float>(n);
-  float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const float d = load(x + base + i) - mean;
-    ss += d * d;
-  }
-  const float rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(n) + eps);
+  const RowMoments moments = row_moments(x + base, n, scratch);
+  const float mean = moments.mean;
+  const float rstd = rsqrtf(moments.squares / static_cast<float>(n) + eps);
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
     float v = (load(x + base + i) - mean) * rstd;
     if (w != nullptr) v *= load(w + i);
@@ -112,12 +107,7 @@ template <class T>
 __global__ void rms_norm_kernel(const T* x, const T* w, float eps, T* y, float* rstd_out, int64_t n) {
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * n;
-  float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
-    const float v = load(x + base + i);
-    ss += v * v;
-  }
-  const float rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(n) + eps);
+  const float rstd = row_rstd(x + base, n, eps, scratch);
   for (int64_t i = threadIdx.x; i < n; i += blockDim.x) {
     float v = load(x + base + i) * rstd;
     if (w != nullptr) v *= load(w + i);

@@ -3,6 +3,8 @@
 #include <cublasLt.h>
 
 #include <array>
+#include <cstdlib>
+#include <cstring>
 #include <mutex>
 
 #include "backend/cuda/cuda_api.h"
@@ -52,6 +54,11 @@ void check(cudaError_t status, const char* what) {
 void check_launch(const char* kernel) {
   const cudaError_t status = cudaGetLastError();
   VG_CHECK(status == cudaSuccess, "cuda", "kernel ", kernel, " did not launch: ", cudaGetErrorString(status));
+}
+
+bool path_enabled(const char* name) {
+  const char* flag = std::getenv(name);
+  return flag == nullptr || std::strcmp(flag, "0") != 0;
 }
 
 void set_device(int index) { check(cudaSetDevice(index), "cudaSetDevice"); }

@@ -26,6 +26,10 @@ int current_device();
 cudaStream_t stream(int device_index);
 inline cudaStream_t stream(Device device) { return stream(device.index); }
 
+// A switch of the backend's paths read from the environment: on unless `name` is set to "0"
+// (VG_CUDA_GRAPHS, VG_CUDA_GEMV: to measure a path against the one it replaces).
+bool path_enabled(const char* name);
+
 // True while the device's stream is being recorded into a graph (core/device_graph.h): host
 // round trips are impossible then, and the graph's owner has validated its inputs.
 bool capturing(int device_index);

@@ -10,10 +10,11 @@ namespace {
 
 using models::apply_linear;
 
-// AltUp router and coefficients (transformers' compute_router_modalities and what follows it):
-// m = tanh(RMSNorm(x) @ Wr^T / D) -> [B, T, N], then m @ Wmix^T + offset, fused (ops/fused.h).
-// The 1/D scales the [B, T, N] product rather than the [B, T, D] input: the same values (exactly
-// so for a power-of-two D) for a fraction of the work.
+// Both AltUp steps take their coefficients from the router (transformers'
+// compute_router_modalities and what follows it), in altup_coefficients: m = tanh(RMSNorm(x) @
+// Wr^T / D) -> [B, T, N], then m @ Wmix^T + offset. The 1/D scales the [B, T, N] product rather
+// than the [B, T, D] input: the same values (exactly so for a power-of-two D) for a fraction of
+// the work.
 
 // AltUp predict: pred_i = S_i + sum_j C[i][j] S_j with per-token coefficients C = (m @ Wp^T)
 // reshaped [N, N] row-major: one fused pass (add_mixed).
@@ -115,11 +116,10 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
   std::vector<Tensor> pred = altup_predict(c, w, streams);  // N x [B, T, D]
   const Tensor& a = pred[active];
   Tensor xn = rms_norm(a, w.input_norm, eps);
-  // LAuReL: xn + RMSNorm(xn @ Wl^T @ Wr^T)
   const InputProjections projected = project_input(c, w, layer, xn, lora);
+  // LAuReL: xn + RMSNorm(xn @ Wl^T @ Wr^T)
   Tensor laurel = rms_norm_add(apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, eps, {xn});
-  // (a + RMSNorm(attention) + laurel) / sqrt(2)
-  // with RMSNorm(s1) for the MLP
+  // s1 = (a + RMSNorm(attention) + laurel) / sqrt(2), and RMSNorm(s1) for the MLP
   const auto [s1, s1_normed] =
       rms_norm_add_then_norm(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps,
                              {a, laurel}, 1.0 / std::sqrt(2.0), w.pre_ffn_norm);
