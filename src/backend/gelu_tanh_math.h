@@ -32,10 +32,22 @@ VG_HOST_DEVICE inline T gelu_tanh_value(T x) {
 }
 
 template <class T>
-VG_HOST_DEVICE inline T gelu_tanh_derivative(T x) {
+struct GeluTanhAt {
+  T value, derivative;
+};
+
+// The value and the derivative from one tanh (a backward needs both); the value has
+// gelu_tanh_value's bits.
+template <class T>
+VG_HOST_DEVICE inline GeluTanhAt<T> gelu_tanh_at(T x) {
   const T t = tanh_of_value(T(kGeluSqrt2OverPi) * (x + T(kGeluTanhCoef) * x * x * x));
   const T du = T(kGeluSqrt2OverPi) * (T(1) + T(3 * kGeluTanhCoef) * x * x);
-  return T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du;
+  return {T(0.5) * x * (T(1) + t), T(0.5) * (T(1) + t) + T(0.5) * x * (T(1) - t * t) * du};
+}
+
+template <class T>
+VG_HOST_DEVICE inline T gelu_tanh_derivative(T x) {
+  return gelu_tanh_at(x).derivative;
 }
 
 }  // namespace vg

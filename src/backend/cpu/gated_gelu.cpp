@@ -25,8 +25,9 @@ void gated_gelu_backward(const Tensor& gate, const Tensor& up, const Tensor& g, 
     T* gup_p = gup != nullptr ? gup->data<T>() : nullptr;
     parallel_for(gate.numel(), 4096, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {
-        if (ggate_p != nullptr) ggate_p[i] = dp[i] * up_p[i] * gelu_tanh_derivative(gp[i]);
-        if (gup_p != nullptr) gup_p[i] = dp[i] * gelu_tanh_value(gp[i]);
+        const GeluTanhAt<T> at = gelu_tanh_at(gp[i]);
+        if (ggate_p != nullptr) ggate_p[i] = dp[i] * up_p[i] * at.derivative;
+        if (gup_p != nullptr) gup_p[i] = dp[i] * at.value;
       }
     });
   });

@@ -29,11 +29,6 @@ T* ptr(const Tensor& t) {
   return static_cast<T*>(t.data_ptr());
 }
 
-template <class T>
-const T* optional_ptr(const Tensor* t) {
-  return t != nullptr ? static_cast<const T*>(t->data_ptr()) : nullptr;
-}
-
 __device__ __forceinline__ float sigmoid_f32(float v) { return 1.0f / (1.0f + expf(-v)); }
 
 // pre[t] of one row: bias + sum_k w[k] x[t - (W-1-k)]; taps before the sequence start read zeros.

@@ -99,6 +99,23 @@ inline float* f32_data(const Tensor& t, const char* op, const char* what) {
   return t.data<float>();
 }
 
+// The data of an optional operand as T* (nullptr for none: a null pointer or an undefined
+// tensor). T may be const.
+template <class T>
+T* optional_ptr(const Tensor* t) {
+  return t != nullptr && t->defined() ? static_cast<T*>(t->data_ptr()) : nullptr;
+}
+
+// Calls f(I{}) with the C++ type of an index tensor's dtype: int64_t for i64, int32_t for i32.
+template <class F>
+void with_index_type(DType dtype, F&& f) {
+  if (dtype == DType::I64) {
+    f(int64_t{});
+  } else {
+    f(int32_t{});
+  }
+}
+
 // Calls f(W{}) with the unsigned integer W of the dtype's element size: kernels that only move
 // elements (copies, gathers, where) need no more than that.
 template <class F>

@@ -14,15 +14,11 @@ __global__ void gated_gelu_kernel(const T* gate, const T* up, T* out, int64_t n)
 template <class T>
 __global__ void gated_gelu_backward_kernel(const T* gate, const T* up, const T* g, T* ggate, T* gup, int64_t n) {
   VG_GRID_STRIDE_LOOP(i, n) {
-    const float x = load(gate + i), d = load(g + i);
-    if (ggate != nullptr) store(ggate + i, d * load(up + i) * gelu_tanh_derivative(x));
-    if (gup != nullptr) store(gup + i, d * gelu_tanh_value(x));
+    const GeluTanhAt<float> at = gelu_tanh_at(load(gate + i));
+    const float d = load(g + i);
+    if (ggate != nullptr) store(ggate + i, d * load(up + i) * at.derivative);
+    if (gup != nullptr) store(gup + i, d * at.value);
   }
-}
-
-template <class T>
-T* pointer(const Tensor* t) {
-  return t != nullptr ? static_cast<T*>(t->data_ptr()) : nullptr;
 }
 
 }  // namespace
@@ -33,8 +29,8 @@ void gated_gelu(const Tensor& gate, const Tensor& up, const Tensor& out) {
   set_device(gate.device().index);
   dispatch_floating(gate.dtype(), "gated_gelu", [&](auto tag) {
     using T = decltype(tag);
-    gated_gelu_kernel<T><<<grid_for(n), kThreads, 0, stream(gate.device())>>>(pointer<T>(&gate), pointer<T>(&up),
-                                                                              pointer<T>(&out), n);
+    gated_gelu_kernel<T><<<grid_for(n), kThreads, 0, stream(gate.device())>>>(
+        optional_ptr<T>(&gate), optional_ptr<T>(&up), optional_ptr<T>(&out), n);
   });
   check_launch("gated_gelu");
 }
@@ -47,7 +43,8 @@ void gated_gelu_backward(const Tensor& gate, const Tensor& up, const Tensor& g, 
   dispatch_floating(gate.dtype(), "gated_gelu", [&](auto tag) {
     using T = decltype(tag);
     gated_gelu_backward_kernel<T><<<grid_for(n), kThreads, 0, stream(gate.device())>>>(
-        pointer<T>(&gate), pointer<T>(&up), pointer<T>(&g), pointer<T>(ggate), pointer<T>(gup), n);
+        optional_ptr<T>(&gate), optional_ptr<T>(&up), optional_ptr<T>(&g), optional_ptr<T>(ggate), optional_ptr<T>(gup),
+        n);
   });
   check_launch("gated_gelu backward");
 }

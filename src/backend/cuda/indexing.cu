@@ -78,15 +78,6 @@ __global__ void scatter_add_kernel(T* out, const void* index, const T* src, DimS
   }
 }
 
-template <class F>
-void with_index_type(DType dtype, F&& f) {
-  if (dtype == DType::I64) {
-    f(int64_t{});
-  } else {
-    f(int32_t{});
-  }
-}
-
 }  // namespace
 
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {

@@ -119,11 +119,18 @@ void pointers_of(const std::vector<const Tensor*>& from, P* (&to)[kMaxTerms]) {
   for (size_t i = 0; i < from.size(); ++i) to[i] = static_cast<P*>(from[i]->data_ptr());
 }
 
+// The kernels' register arrays: up to kMaxTerms of each and kMaxProducts coefficients a row
+// (ops/mix.cpp refuses more before reaching here).
+void check_sizes(size_t n, size_t m) {
+  VG_CHECK(n <= kMaxTerms && m <= kMaxTerms && n * m <= kMaxProducts, "add_mixed", "at most ", kMaxTerms,
+           " terms each and ", kMaxProducts, " coefficients a row on cuda, got ", n, " x ", m);
+}
+
 }  // namespace
 
 void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tensor*>& y, const Tensor& c,
                const std::vector<const Tensor*>& out) {
-  VG_CHECK(x.size() <= kMaxTerms && y.size() <= kMaxTerms, "add_mixed", "at most ", kMaxTerms, " terms on cuda");
+  check_sizes(x.size(), y.size());
   const int64_t d = out[0]->size(-1), rows = out[0]->numel() / (d > 0 ? d : 1);
   if (rows == 0 || d == 0) return;
   set_device(c.device().index);
@@ -148,7 +155,7 @@ void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tens
 
 void add_mixed_backward(const std::vector<const Tensor*>& y, const Tensor& c, const std::vector<const Tensor*>& g,
                         const std::vector<const Tensor*>& gy, const Tensor* gc) {
-  VG_CHECK(g.size() * y.size() <= kMaxProducts, "add_mixed", "at most ", kMaxProducts, " coefficients a row on cuda");
+  check_sizes(g.size(), y.size());
   const int64_t d = g[0]->size(-1), rows = g[0]->numel() / (d > 0 ? d : 1);
   if (rows == 0) return;
   set_device(c.device().index);

@@ -178,11 +178,6 @@ void norm_weight_grads(const Tensor& x, const float* mean, const float* rstd, co
   check_launch("norm weight gradient");
 }
 
-template <class T>
-const T* optional_ptr(const Tensor* t) {
-  return t != nullptr ? static_cast<const T*>(t->data_ptr()) : nullptr;
-}
-
 }  // namespace
 
 void softmax(const Tensor& x, const Tensor& out, bool log) {

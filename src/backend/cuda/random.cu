@@ -37,10 +37,8 @@ __global__ void dropout_kernel(const T* x, T* out, int64_t n, float threshold, f
     double u[4];
     uniform_group(seed, first, static_cast<uint64_t>(g), u);
     for (int lane = 0; lane < 4 && g * 4 + lane < n; ++lane) {
-      T rounded;
-      store(&rounded, u[lane]);
       const int64_t i = g * 4 + lane;
-      store(out + i, load(&rounded) >= threshold ? load(x + i) * factor : 0.0f);
+      store(out + i, rounded<T>(static_cast<float>(u[lane])) >= threshold ? load(x + i) * factor : 0.0f);
     }
   }
 }

@@ -69,19 +69,25 @@ __device__ Extreme reduce_range(const T* p, int64_t begin, int64_t end, int64_t 
   }
 }
 
+// Thread 0 stores a block's result for output `row`: the sum (the mean over `extent`), or the
+// extreme and its index.
+template <class T, ReduceOp kOp>
+__device__ void store_result(const Extreme& e, int64_t extent, int64_t row, T* out, int64_t* indices) {
+  if (threadIdx.x != 0) return;
+  if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
+    store(out + row, kOp == ReduceOp::Mean ? e.value / static_cast<float>(extent) : e.value);
+  } else {
+    store(out + row, e.value);
+    if (indices != nullptr) indices[row] = e.index;
+  }
+}
+
 // One block per output element: its threads stride along the reduced dim.
 template <class T, ReduceOp kOp>
 __global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
   const int64_t row = blockIdx.x;
   const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
-  const Extreme e = reduce_range<T, kOp>(p, 0, g.extent, g.inner);
-  if (threadIdx.x != 0) return;
-  if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
-    store(out + row, kOp == ReduceOp::Mean ? e.value / static_cast<float>(g.extent) : e.value);
-  } else {
-    store(out + row, e.value);
-    if (indices != nullptr) indices[row] = e.index;
-  }
+  store_result<T, kOp>(reduce_range<T, kOp>(p, 0, g.extent, g.inner), g.extent, row, out, indices);
 }
 
 // Long rows and few of them (the argmax over a 262k vocabulary at decode): block (c, row) reduces
@@ -96,34 +102,21 @@ __global__ void reduce_chunks_kernel(const T* x, int64_t extent, float* part_val
   const Extreme e = reduce_range<T, kOp>(x + row * extent, begin, end, 1);
   if (threadIdx.x == 0) {
     part_values[at] = e.value;
-    part_indices[at] = e.index;
+    if (part_indices != nullptr) part_indices[at] = e.index;
   }
 }
 
+// A row's partials reduced as a row of `chunks` values. Chunks are in index order and each keeps
+// its lowest best index, so the best chunk position (ties and NaNs to the lowest) is the chunk
+// holding the row's best index, which part_indices gives.
 template <class T, ReduceOp kOp>
 __global__ void combine_chunks_kernel(const float* part_values, const int64_t* part_indices, int64_t chunks,
                                       int64_t extent, T* out, int64_t* indices) {
-  __shared__ float sums[32];
-  __shared__ Extreme extremes[32];
   const int64_t row = blockIdx.x;
-  const float* v = part_values + row * chunks;
-  if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
-    float acc = 0.0f;
-    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) acc += v[c];
-    acc = block_sum(acc, sums);
-    if (threadIdx.x == 0) store(out + row, kOp == ReduceOp::Mean ? acc / static_cast<float>(extent) : acc);
-  } else {
-    constexpr bool kMax = kOp == ReduceOp::Max;
-    Extreme e{kMax ? -INFINITY : INFINITY, INT64_MAX};
-    for (int64_t c = threadIdx.x; c < chunks; c += blockDim.x) {
-      e = better<kMax>(e, Extreme{v[c], part_indices[row * chunks + c]});
-    }
-    e = block_better<kMax>(e, extremes);
-    if (threadIdx.x == 0) {
-      store(out + row, e.value);
-      if (indices != nullptr) indices[row] = e.index;
-    }
-  }
+  Extreme e = reduce_range<float, kOp>(part_values + row * chunks, 0, chunks, 1);
+  if (threadIdx.x != 0) return;  // the only thread holding the block's result
+  if constexpr (kOp == ReduceOp::Max || kOp == ReduceOp::Min) e.index = part_indices[row * chunks + e.index];
+  store_result<T, kOp>(e, extent, row, out, indices);
 }
 
 // One thread per output element, for many outputs along a contiguous inner dim (coalesced).
@@ -192,12 +185,14 @@ void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tens
       } else if (by_chunks(g)) {
         const int64_t chunks = (g.extent + kChunk - 1) / kChunk;
         Tensor values = Tensor::empty({outputs * chunks}, DType::F32, x.device());
-        Tensor where = Tensor::empty({outputs * chunks}, DType::I64, x.device());
+        constexpr bool kExtreme = kOp == ReduceOp::Max || kOp == ReduceOp::Min;
+        Tensor where = kExtreme ? Tensor::empty({outputs * chunks}, DType::I64, x.device()) : Tensor();
+        int64_t* where_p = kExtreme ? where.data<int64_t>() : nullptr;
         reduce_chunks_kernel<T, kOp>
             <<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outputs)), kThreads, 0, s>>>(
-                src, g.extent, values.data<float>(), where.data<int64_t>());
-        combine_chunks_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(
-            values.data<float>(), where.data<int64_t>(), chunks, g.extent, dst, idx);
+                src, g.extent, values.data<float>(), where_p);
+        combine_chunks_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(values.data<float>(), where_p,
+                                                                                          chunks, g.extent, dst, idx);
       } else {
         VG_CHECK(outputs < (int64_t{1} << 31), "reduce", "too many outputs (", outputs, ") for one launch");
         reduce_rows_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(src, dst, idx, g);

@@ -67,17 +67,12 @@ void rope_tables(const Tensor& positions, int64_t head_dim, double theta, const 
   const int64_t t_count = positions.numel(), half = head_dim / 2;
   if (t_count == 0) return;
   set_device(cos.device().index);
-  const auto launch = [&](auto tag) {
+  with_index_type(positions.dtype(), [&](auto tag) {
     using I = decltype(tag);
     rope_tables_kernel<I><<<grid_for(t_count * half), kThreads, 0, stream(cos.device())>>>(
         static_cast<const I*>(positions.data_ptr()), t_count, half, inv, static_cast<float*>(cos.data_ptr()),
         static_cast<float*>(sin.data_ptr()));
-  };
-  if (positions.dtype() == DType::I64) {
-    launch(int64_t{});
-  } else {
-    launch(int32_t{});
-  }
+  });
   check_launch("rope_tables");
 }
 

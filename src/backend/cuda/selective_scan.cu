@@ -56,16 +56,12 @@ struct ScanInputs {
 };
 
 template <class T>
-const T* optional_ptr(const Tensor& t) {
-  return t.defined() ? static_cast<const T*>(t.data_ptr()) : nullptr;
-}
-
-template <class T>
 ScanInputs<T> inputs_of(const cpu::ScanArgs& a) {
   VG_ASSERT(a.u.is_contiguous() && a.delta.is_contiguous() && a.A.is_contiguous() && a.B.is_contiguous() &&
             a.C.is_contiguous());
-  return {optional_ptr<T>(a.u), optional_ptr<T>(a.delta),  optional_ptr<T>(a.A), optional_ptr<T>(a.B),
-          optional_ptr<T>(a.C), optional_ptr<T>(a.D_skip), optional_ptr<T>(a.z), optional_ptr<T>(a.delta_bias)};
+  return {optional_ptr<const T>(&a.u), optional_ptr<const T>(&a.delta),     optional_ptr<const T>(&a.A),
+          optional_ptr<const T>(&a.B), optional_ptr<const T>(&a.C),         optional_ptr<const T>(&a.D_skip),
+          optional_ptr<const T>(&a.z), optional_ptr<const T>(&a.delta_bias)};
 }
 
 __device__ __forceinline__ float sigmoid_f32(float v) { return 1.0f / (1.0f + expf(-v)); }
