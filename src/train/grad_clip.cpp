@@ -20,7 +20,7 @@ std::vector<Tensor> defined_grads(const std::vector<NamedParameter>& params) {
     VG_CHECK(g.dtype() == DType::F32 || g.dtype() == DType::F64, kComponent, "gradient of '", p.name, "' is ",
              g.describe(), "; clipping handles f32 and f64 gradients");
     VG_CHECK(!g.device().is_cpu() || g.is_contiguous(), kComponent, "gradient of '", p.name, "' is ", g.describe(),
-             "; clipping needs contiguous CPU gradients");
+             "; CPU gradients must be contiguous");
     grads.push_back(g);
   }
   return grads;
@@ -98,13 +98,6 @@ T clip_coefficient(double total, double max_norm) {
   return std::min(coef, T(1));
 }
 
-// g *= coef in g's dtype, in place, on g's device. The op rounds coef to g's dtype and
-// multiplies there: on the CPU that is the loop `p[i] * coef` in T, bit for bit.
-template <class T>
-void scale(const Tensor& g, T coef) {
-  mul_(g, static_cast<double>(coef));
-}
-
 }  // namespace
 
 bool ClipResult::finite() const { return std::isfinite(total_norm); }
@@ -123,21 +116,12 @@ ClipResult clip_grads_with_norm(const std::vector<NamedParameter>& params, doubl
   ClipResult result;
   result.total_norm = round_to(total_norm, dtype);
   if (!result.finite()) return result;  // the caller skips this step
-  if (dtype == DType::F32) {
-    const float coef = clip_coefficient<float>(result.total_norm, max_norm);
-    result.clip_coef = coef;
-    for (const Tensor& g : grads) {
-      if (g.dtype() == DType::F32) scale<float>(g, coef);
-      else scale<double>(g, static_cast<double>(coef));
-    }
-  } else {
-    const double coef = clip_coefficient<double>(result.total_norm, max_norm);
-    result.clip_coef = coef;
-    for (const Tensor& g : grads) {
-      if (g.dtype() == DType::F64) scale<double>(g, coef);
-      else scale<float>(g, static_cast<float>(coef));
-    }
-  }
+  // The coefficient in the total's dtype, as torch computes it.
+  result.clip_coef = dtype == DType::F32 ? clip_coefficient<float>(result.total_norm, max_norm)
+                                         : clip_coefficient<double>(result.total_norm, max_norm);
+  // g *= coef in place: the op rounds coef to g's dtype and multiplies there (on the CPU, the loop
+  // `p[i] * coef` in T, bit for bit).
+  for (const Tensor& g : grads) mul_(g, result.clip_coef);
   return result;
 }
 

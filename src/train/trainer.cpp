@@ -74,9 +74,7 @@ std::vector<int64_t> epoch_order(int64_t n, uint64_t seed, int64_t epoch) {
 
 // Rank r's LoRA dropout stream: rank 0 keeps the run's seed (one process draws what rank 0
 // draws), the others a seed of their own, so the ranks' masks differ but repeat run after run.
-uint64_t rank_seed(uint64_t seed, int rank) {
-  return rank == 0 ? seed : seed + 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(rank);
-}
+uint64_t rank_seed(uint64_t seed, int rank) { return seed + 0x9e3779b97f4a7c15ull * static_cast<uint64_t>(rank); }
 
 class Run {
  public:
@@ -162,24 +160,30 @@ void Run::load_model_and_data() {
     data::Dataset val = data::load_dataset(c_.val_data, c_.datasets, load);
     skipped_records_ += static_cast<int64_t>(val.skipped.size());
     val_ = examples_of(val);
-    if (c_.eval_samples > 0 && static_cast<int64_t>(val_.size()) > c_.eval_samples) val_.resize(static_cast<size_t>(c_.eval_samples));
+    if (c_.eval_samples > 0 && static_cast<int64_t>(val_.size()) > c_.eval_samples)
+      val_.resize(static_cast<size_t>(c_.eval_samples));
   }
   for (const std::vector<Example>* set : {&train_, &val_}) {
     for (const Example& e : *set) {
       VG_CHECK(c_.stage == 3 || !e.media.empty(), "train", "stage ", c_.stage,
-               " pretrains a projector and needs a video or image in every record; ", c_.train_data, " has text-only ones");
+               " pretrains a projector and needs a video or image in every record; ", c_.train_data,
+               " has text-only ones");
     }
   }
 }
 
 void Run::set_up_trainables() {
   std::vector<ParameterFamily> families;
-  if (c_.stage == 1) families.push_back({"video projector", projector_parameters(vlm_->video_projector(), "mm_projector."), c_.learning_rate});
+  if (c_.stage == 1)
+    families.push_back(
+        {"video projector", projector_parameters(vlm_->video_projector(), "mm_projector."), c_.learning_rate});
   if (c_.stage == 2) {
-    families.push_back({"image projector", projector_parameters(vlm_->image_projector(), "image_mm_projector."), c_.learning_rate});
+    families.push_back(
+        {"image projector", projector_parameters(vlm_->image_projector(), "image_mm_projector."), c_.learning_rate});
   }
   if (c_.stage == 3) {
-    VG_CHECK(vlm_->lora().empty(), "train", c_.model, " already names a LoRA adapter: merge it first (videogemma merge) or start from the base model");
+    VG_CHECK(vlm_->lora().empty(), "train", c_.model,
+             " already names a LoRA adapter: merge it first (videogemma merge) or start from the base model");
     lora_options_.rank = c_.lora.r;
     lora_options_.alpha = c_.lora.alpha;
     lora_options_.dropout = c_.lora.dropout;
@@ -251,7 +255,8 @@ double Run::validation_loss() {
   const size_t batch = static_cast<size_t>(c_.batch_size), step = batch * static_cast<size_t>(ranks());
   for (size_t at = batch * static_cast<size_t>(comm_->rank()); at < val_.size(); at += step) {
     std::vector<int64_t> indices;
-    for (size_t i = at; i < std::min(val_.size(), at + static_cast<size_t>(c_.batch_size)); ++i) indices.push_back(static_cast<int64_t>(i));
+    for (size_t i = at; i < std::min(val_.size(), at + static_cast<size_t>(c_.batch_size)); ++i)
+      indices.push_back(static_cast<int64_t>(i));
     const MicroBatchLoss m = batch_loss(indices, val_);
     sum += m.loss.item() * static_cast<double>(m.answers);
     count += static_cast<double>(m.answers);
@@ -271,14 +276,19 @@ void Run::write_outputs(TrainResult& result) {
     io::save_safetensors((out / file).string(), p.state_dict(), {{"format", "pt"}});
     return (out / file).string();
   };
-  if (c_.stage == 1 || (c_.stage == 3 && c_.train_projectors)) trained.video_projector = save_projector(vlm_->video_projector(), "video_projector.safetensors");
-  if (c_.stage == 2 || (c_.stage == 3 && c_.train_projectors)) trained.image_projector = save_projector(vlm_->image_projector(), "image_projector.safetensors");
+  if (c_.stage == 1 || (c_.stage == 3 && c_.train_projectors))
+    trained.video_projector = save_projector(vlm_->video_projector(), "video_projector.safetensors");
+  if (c_.stage == 2 || (c_.stage == 3 && c_.train_projectors))
+    trained.image_projector = save_projector(vlm_->image_projector(), "image_projector.safetensors");
   // A fresh projector that this stage did not train is saved too, so the next stage starts from
   // the same weights this one saw.
-  if (trained.video_projector.empty()) trained.video_projector = save_projector(vlm_->video_projector(), "video_projector.safetensors");
-  if (trained.image_projector.empty()) trained.image_projector = save_projector(vlm_->image_projector(), "image_projector.safetensors");
+  if (trained.video_projector.empty())
+    trained.video_projector = save_projector(vlm_->video_projector(), "video_projector.safetensors");
+  if (trained.image_projector.empty())
+    trained.image_projector = save_projector(vlm_->image_projector(), "image_projector.safetensors");
   if (c_.stage == 3) {
-    write_peft_adapter((out / "adapter").string(), vlm_->lora(), peft_config_for(lora_options_, model_config_.language_model));
+    write_peft_adapter((out / "adapter").string(), vlm_->lora(),
+                       peft_config_for(lora_options_, model_config_.language_model));
     trained.lora = (out / "adapter").string();
   }
   trained.save(result.model_config);
@@ -374,18 +384,19 @@ TrainResult Run::go() {
   // Built before a checkpoint restores the optimizer's (scheduled) learning rates.
   TrainingStep stepper(*optimizer_, base_lrs_, make_schedule(c_.lr_scheduler, c_.warmup_ratio, total_steps), settings);
 
-  state_.fingerprint = fingerprint(c_, n, ranks());
+  const std::string settings_fingerprint = fingerprint(c_, n, ranks());
+  state_.fingerprint = settings_fingerprint;
   if (std::optional<std::string> checkpoint = agreed_checkpoint()) {
     state_ = load_checkpoint(*checkpoint, trainable_, *optimizer_);
-    VG_CHECK(state_.fingerprint == fingerprint(c_, n, ranks()), "train", c_.output,
-             " holds a run with other settings (", state_.fingerprint,
-             "); use another output folder, or delete its checkpoints to start over");
+    VG_CHECK(state_.fingerprint == settings_fingerprint, "train", c_.output, " holds a run with other settings (",
+             state_.fingerprint, "); use another output folder, or delete its checkpoints to start over");
     restore_random_state();
     result.resumed_from = state_.step;
     logging::info("resuming from ", *checkpoint, " at step ", state_.step, " of ", total_steps);
     // The log restarts from the checkpoint's history: lines written after it are gone with the run.
     if (lead()) std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
-    for (const HistoryEntry& h : state_.history) log_line({{"step", h.step}, {"loss", h.loss}, {"lr", h.lr}, {"grad_norm", h.grad_norm}});
+    for (const HistoryEntry& h : state_.history)
+      log_line({{"step", h.step}, {"loss", h.loss}, {"lr", h.lr}, {"grad_norm", h.grad_norm}});
   } else {
     if (lead()) std::ofstream(fs::path(c_.output) / "train_log.jsonl", std::ios::trunc);
     Generator::default_generator().manual_seed(rank_seed(c_.seed, comm_->rank()));
@@ -410,7 +421,8 @@ TrainResult Run::go() {
       const int64_t k = step * per_step + a * ranks() + comm_->rank();
       const int64_t epoch = k / micro_per_epoch, within = k % micro_per_epoch;
       std::vector<int64_t> indices;
-      for (int64_t i = within * c_.batch_size; i < std::min(n, (within + 1) * c_.batch_size); ++i) indices.push_back(example_at(epoch * n + i));
+      for (int64_t i = within * c_.batch_size; i < std::min(n, (within + 1) * c_.batch_size); ++i)
+        indices.push_back(example_at(epoch * n + i));
       last_.epoch = epoch;
       return batch_loss(indices, train_);
     });
@@ -432,8 +444,8 @@ TrainResult Run::go() {
     h.seconds = std::chrono::duration<double>(Clock::now() - start_).count();
     state_.seconds = h.seconds;
     state_.history.push_back(h);
-    json line = {{"step", h.step}, {"epoch", last_.epoch}, {"loss", h.loss}, {"lr", h.lr}, {"grad_norm", h.grad_norm},
-                 {"tokens", h.tokens}, {"seconds", h.seconds}};
+    json line = {{"step", h.step},           {"epoch", last_.epoch}, {"loss", h.loss},      {"lr", h.lr},
+                 {"grad_norm", h.grad_norm}, {"tokens", h.tokens},   {"seconds", h.seconds}};
     if (h.val_loss) line["val_loss"] = *h.val_loss;
     if (h.skipped) line["skipped"] = true;
     log_line(line);

@@ -115,9 +115,8 @@ StepOutcome TrainingStep::run(int64_t step, const std::function<MicroBatchLoss(i
   if (ranks > 1) {
     // Summed, the ranks' gradients are the one-process step's; every rank then holds the same
     // gradients (and losses), so clipping, the skip decision and AdamW agree everywhere.
-    all_reduce_gradients(*comm, optimizer_.groups());
     std::vector<double> sums{loss_sum, static_cast<double>(out.tokens)};
-    comm->all_reduce_sum(sums);
+    all_reduce_gradients(*comm, optimizer_.groups(), sums);
     loss_sum = sums[0];
     out.tokens = static_cast<int64_t>(sums[1]);
   }

@@ -290,18 +290,19 @@ TEST_F(CudaTraining, TwoStepsMatchTheCpuAndWriteTheSameFiles) {
     EXPECT_EQ(io::read_text_file((g / "adapter/adapter_config.json").string()),
               io::read_text_file((c / "adapter/adapter_config.json").string()));
     EXPECT_EQ(io::read_text_file((g / "model.json").string()), io::read_text_file((c / "model.json").string()));
-    const double lr = std::string(run) == "f32" ? 2e-3 : 0;  // bf16: layout only
+    // Layouts: two AdamW steps move any element by about 2 lr at most, so a bound on the weights
+    // says nothing; the gradients are compared through the moments below.
     testing::expect_same_tensor_files((c / "adapter/adapter_model.safetensors").string(),
-                                      (g / "adapter/adapter_model.safetensors").string(), lr);
+                                      (g / "adapter/adapter_model.safetensors").string(), 0);
     testing::expect_same_tensor_files((c / "video_projector.safetensors").string(),
-                                      (g / "video_projector.safetensors").string(), lr);
+                                      (g / "video_projector.safetensors").string(), 0);
     testing::expect_same_tensor_files((c / "image_projector.safetensors").string(),
-                                      (g / "image_projector.safetensors").string(), lr);
+                                      (g / "image_projector.safetensors").string(), 0);
     for (const char* f : {"trainable.safetensors", "optimizer.safetensors"}) {
       testing::expect_same_tensor_files((c / "checkpoints/step-000002" / f).string(),
                                         (g / "checkpoints/step-000002" / f).string(), 0);
     }
-    if (lr > 0) {
+    if (std::string(run) == "f32") {
       testing::expect_same_moments((c / "checkpoints/step-000002/optimizer.safetensors").string(),
                                    (g / "checkpoints/step-000002/optimizer.safetensors").string(), 1e-4);
     }
@@ -354,6 +355,11 @@ TEST_F(CudaTraining, ACheckpointResumesOnTheOtherDevice) {
     expect_losses_close(losses(name), whole, 1e-4, name.c_str());
     testing::expect_same_tensor_files(dir_->file("whole") + "/adapter/adapter_model.safetensors",
                                       dir_->file(name) + "/adapter/adapter_model.safetensors", 2e-3);
+    // The gradients of all four steps, through AdamW's first moments. Steps 3 and 4 start from
+    // weights that differ by up to a few lr where a gradient was noise, so their gradients differ
+    // by more than rounding there: 1e-3 of the largest moment.
+    testing::expect_same_moments(dir_->file("whole") + "/checkpoints/step-000004/optimizer.safetensors",
+                                 dir_->file(name) + "/checkpoints/step-000004/optimizer.safetensors", 1e-3);
   }
 }
 

@@ -69,18 +69,6 @@ void expect_same_moments(const std::string& a_path, const std::string& b_path, d
   EXPECT_GT(compared, 0) << a_path << " holds no first moments";
 }
 
-int free_local_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof a;
-  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a), 0);
-  EXPECT_EQ(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len), 0);
-  ::close(fd);
-  return ntohs(a.sin_port);
-}
-
 HeldLocalPort::HeldLocalPort() {
   fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};

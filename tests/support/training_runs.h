@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "support/media_fixtures.h"
+#include "train/distributed/launcher.h"
 
 namespace vg::testing {
 
@@ -22,9 +23,10 @@ std::string write_stage3_config(const ScratchFolder& dir, const std::string& nam
 std::vector<nlohmann::json> train_log(const std::string& output);
 
 // Same tensor names, dtypes and shapes in two safetensors files; with lr > 0, values within
-// 4 lr. AdamW moves an element by about lr whatever its gradient's size, so an element whose
-// gradient is within rounding of zero moves either way in either run: a trained weight may differ
-// by a few lr there, and that is all a weight can show. expect_same_moments compares gradients.
+// 4 lr. AdamW moves an element by about lr a step whatever its gradient's size, so an element
+// whose gradient is within rounding of zero moves either way in either run: the bound can only
+// fail after more than two steps that differ, and that is all a weight can show.
+// expect_same_moments compares the gradients.
 void expect_same_tensor_files(const std::string& a_path, const std::string& b_path, double lr);
 
 // The first moments AdamW saved in two optimizer.safetensors (exp_avg: a decaying sum of the
@@ -32,8 +34,8 @@ void expect_same_tensor_files(const std::string& a_path, const std::string& b_pa
 // same gradients.
 void expect_same_moments(const std::string& a_path, const std::string& b_path, double tol);
 
-// A TCP port on 127.0.0.1 nothing listens on (the kernel's pick for port 0).
-int free_local_port();
+// A TCP port on 127.0.0.1 nothing listens on (the launcher's pick for rank 0).
+using train::free_local_port;
 
 // A port on 127.0.0.1 this test listens on (and never answers) while the object lives: a rank
 // told to use it cannot, and a rank connecting to it waits.

@@ -134,10 +134,9 @@ TEST(CliTrainDistributed, AFailingRankStopsTheOthersAndIsNamed) {
   // instead, would wait a minute for an answer: the launcher must stop it.
   const testing::HeldLocalPort held;
   const std::string config = write_config(dir, "run", dir.file("model.json"), dir.file("datasets.json"), 1);
-  ::setenv("VG_MASTER_PORT", std::to_string(held.port()).c_str(), 1);
   const auto start = std::chrono::steady_clock::now();
-  const testing::CliRun run = run_cli("train --gpus 2 --device cpu --config " + config);
-  ::unsetenv("VG_MASTER_PORT");
+  const testing::CliRun run = testing::run_shell("VG_MASTER_PORT=" + std::to_string(held.port()) + " " + VG_BINARY_DIR +
+                                                 "/videogemma train --gpus 2 --device cpu --config " + config);
   EXPECT_EQ(run.status, 1) << run.output;
   EXPECT_NE(run.output.find("rank 0 cannot listen on 127.0.0.1:"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("rank 0 of 2 failed (exit status 1"), std::string::npos) << run.output;

@@ -262,7 +262,9 @@ TEST(HostCommunicator, SumsAreTheSameBitsOnEveryRankAddedInRankOrder) {
     std::vector<double> v = {0.1 * rank, 1e16 * (rank == 1 ? 1 : 0), 1.0};
     c->all_reduce_sum(v);
     numbers[static_cast<size_t>(rank)] = v;
-    EXPECT_EQ(c->all_reduce_sum(2.0), 2.0 * kRanks);
+    std::vector<double> two{2.0};
+    c->all_reduce_sum(two);
+    EXPECT_EQ(two[0], 2.0 * kRanks);
   }));
   for (size_t t = 0; t < 3; ++t) {
     // ((t0 + t1) + t2) in the tensor's own dtype, computed here.
@@ -307,6 +309,7 @@ TEST(HostCommunicator, RanksPassingOtherTensorsFail) {
 TEST(GradientSync, GradientsAreSummedAndMissingOnesAreZerosOnlyWhereAnotherRankHasOne) {
   const int port = testing::free_local_port();
   std::vector<std::vector<Tensor>> grads(2);
+  std::vector<std::vector<double>> host(2);
   expect_no_errors(on_ranks(2, [&](int rank) {
     std::unique_ptr<Communicator> c = make_communicator(group(rank, 2, port), Device::cpu());
     std::vector<NamedParameter> params;
@@ -320,7 +323,9 @@ TEST(GradientSync, GradientsAreSummedAndMissingOnesAreZerosOnlyWhereAnotherRankH
     if (rank == 0) set_grad(params[1].tensor, 4);
     ParamGroup g;
     g.params = params;
-    all_reduce_gradients(*c, {g});
+    std::vector<double> sums{1.0 + rank, 10.0};  // summed in the same exchange
+    all_reduce_gradients(*c, {g}, sums);
+    host[static_cast<size_t>(rank)] = sums;
     for (const NamedParameter& p : params) grads[static_cast<size_t>(rank)].push_back(p.tensor.grad());
   }));
   for (int r = 0; r < 2; ++r) {
@@ -330,6 +335,7 @@ TEST(GradientSync, GradientsAreSummedAndMissingOnesAreZerosOnlyWhereAnotherRankH
     ASSERT_TRUE(g[1].defined());
     EXPECT_EQ(g[1].to_vector<float>(), std::vector<float>(6, 4.0f)) << r;  // 4 + zeros
     EXPECT_FALSE(g[2].defined()) << r;                                     // as in one process: AdamW leaves it alone
+    EXPECT_EQ(host[static_cast<size_t>(r)], (std::vector<double>{3.0, 20.0})) << r;
   }
 }
 

@@ -32,8 +32,8 @@ struct TrainCommandOptions {
 // The device the run computes on: --device, the training config's, or the model config's.
 Device run_device(const TrainCommandOptions& o, const train::TrainConfig& config) {
   if (!o.device.empty()) return parse_compute_device(o.device, "cli", "--device");
-  const std::string device = !config.device.empty() ? config.device : VlmConfig::load(config.model).device;
-  return parse_compute_device(device, "cli", "the device");
+  if (!config.device.empty()) return parse_compute_device(config.device, "cli", "the training config's device");
+  return VlmConfig::load(config.model).compute_device();
 }
 
 // `--gpus N`: this process starts N ranks of the same command and waits for them
@@ -71,15 +71,14 @@ void run_train(const TrainCommandOptions& o) {
   if (!o.output.empty()) config.output = o.output;
   if (o.max_steps >= 0) config.max_steps = o.max_steps;
   if (!o.device.empty()) config.device = parse_compute_device(o.device, "cli", "--device").to_string();
-  if (!o.dtype.empty()) {
-    // Checked against the device the run will use: this flag's, the training config's, or the model config's.
-    const std::string device = !config.device.empty() ? config.device : VlmConfig::load(config.model).device;
-    (void)parse_compute_dtype(o.dtype, parse_compute_device(device, "cli", "the device"), "cli", "--dtype");
-    config.dtype = o.dtype;
-  }
-  if (group.distributed()) {
-    const Device device = run_device(o, config);
-    if (device.is_cuda() && device.index != 0) {
+  if (!o.dtype.empty() || group.distributed()) {
+    const Device device = run_device(o, config);  // reads the model config only when nothing else names one
+    // --dtype is checked against the device the run will use, so that the error names the flag.
+    if (!o.dtype.empty()) {
+      (void)parse_compute_dtype(o.dtype, device, "cli", "--dtype");
+      config.dtype = o.dtype;
+    }
+    if (group.distributed() && device.is_cuda() && device.index != 0) {
       logging::warn("each rank of a data-parallel run sees its own GPU as cuda:0; ", device, " is read as cuda:0");
       config.device = "cuda:0";
     }
@@ -89,9 +88,10 @@ void run_train(const TrainCommandOptions& o) {
   printer.finish();
   if (!speaks) return;
   if (o.json) {
-    nlohmann::json doc = {{"steps", r.steps},       {"resumed_from", r.resumed_from}, {"skipped_steps", r.skipped_steps},
-                          {"loss", r.last_loss},    {"examples", r.train_examples},   {"skipped_records", r.skipped_records},
-                          {"seconds", r.seconds},   {"model", r.model_config}};
+    nlohmann::json doc = {
+        {"steps", r.steps},     {"resumed_from", r.resumed_from}, {"skipped_steps", r.skipped_steps},
+        {"loss", r.last_loss},  {"examples", r.train_examples},   {"skipped_records", r.skipped_records},
+        {"seconds", r.seconds}, {"model", r.model_config}};
     if (r.val_loss) doc["val_loss"] = *r.val_loss;
     std::printf("%s\n", doc.dump().c_str());
     return;
@@ -102,8 +102,10 @@ void run_train(const TrainCommandOptions& o) {
               static_cast<long long>(r.train_examples), r.seconds, r.last_loss);
   if (r.val_loss) std::printf(", validation loss %.4f", *r.val_loss);
   std::printf("\n");
-  if (r.skipped_records > 0) std::printf("skipped %lld bad records (see the warnings above)\n", static_cast<long long>(r.skipped_records));
-  if (r.skipped_steps > 0) std::printf("skipped %lld steps with a non-finite gradient\n", static_cast<long long>(r.skipped_steps));
+  if (r.skipped_records > 0)
+    std::printf("skipped %lld bad records (see the warnings above)\n", static_cast<long long>(r.skipped_records));
+  if (r.skipped_steps > 0)
+    std::printf("skipped %lld steps with a non-finite gradient\n", static_cast<long long>(r.skipped_steps));
   std::printf("model: %s\n", r.model_config.c_str());
 }
 

@@ -34,7 +34,6 @@ class Communicator {
   // Each value becomes its sum over the ranks, added in rank order on rank 0 in double: the same
   // bits on every rank.
   void all_reduce_sum(std::vector<double>& values);
-  double all_reduce_sum(double value);
 
   void barrier() { rendezvous_->barrier(); }
   void broadcast(std::string& bytes) { rendezvous_->broadcast(bytes); }
@@ -58,8 +57,10 @@ std::unique_ptr<Communicator> make_communicator(const ProcessGroup& group, Devic
 // The pieces make_communicator picks from (host_communicator.cpp, nccl_communicator.cpp or
 // no_nccl.cpp).
 std::unique_ptr<Communicator> make_host_communicator(std::unique_ptr<Rendezvous> rendezvous);
+// The host communicator's sum (host_communicator.cpp): contiguous f32/f64 CPU tensors summed in
+// rank order on rank 0, whose sums every rank receives. The host numbers of every communicator
+// go through it too.
+void host_all_reduce_sum(Rendezvous& rendezvous, std::vector<Tensor>& tensors);
 std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Rendezvous> rendezvous, Device device);
-// True when this build has NCCL (VG_HAVE_NCCL).
-bool nccl_available();
 
 }  // namespace vg::train

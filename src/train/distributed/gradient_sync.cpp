@@ -1,21 +1,26 @@
 #include "train/distributed/gradient_sync.h"
 
+#include <algorithm>
+
 #include "autograd/grad_mode.h"
 #include "ops/ops.h"
 
 namespace vg::train {
 
-void all_reduce_gradients(Communicator& comm, const std::vector<ParamGroup>& groups) {
+void all_reduce_gradients(Communicator& comm, const std::vector<ParamGroup>& groups, std::vector<double>& host_sums) {
   if (comm.size() == 1) return;
   NoGradGuard no_grad;
   std::vector<Tensor> params;
   for (const ParamGroup& g : groups) {
     for (const NamedParameter& p : g.params) params.push_back(p.tensor);
   }
-  // Which gradients exist anywhere: every rank must pass the same list to the sum.
+  // Which gradients exist anywhere (every rank must pass the same list to the sum), then the
+  // host numbers.
   std::vector<double> present(params.size());
   for (size_t i = 0; i < params.size(); ++i) present[i] = params[i].grad().defined() ? 1 : 0;
+  present.insert(present.end(), host_sums.begin(), host_sums.end());
   comm.all_reduce_sum(present);
+  std::copy(present.begin() + static_cast<std::ptrdiff_t>(params.size()), present.end(), host_sums.begin());
   std::vector<Tensor> grads;
   for (size_t i = 0; i < params.size(); ++i) {
     if (present[i] == 0) continue;

@@ -13,7 +13,9 @@ namespace vg::train {
 // rank has and another has not (no example of its micro-batches reached it: the image
 // projector beside text-only records) gets zeros on the ranks without one first; a parameter
 // no rank has a gradient for keeps none, as in one process, so AdamW leaves it alone.
-void all_reduce_gradients(Communicator& comm, const std::vector<ParamGroup>& groups);
+// `host_sums` (the step's loss and token count) are summed over the ranks in the same host
+// exchange that agrees on which gradients exist: one round trip a step.
+void all_reduce_gradients(Communicator& comm, const std::vector<ParamGroup>& groups, std::vector<double>& host_sums);
 
 // Every rank's tensors become rank 0's (a sum in which the other ranks add zeros). The ranks
 // build the same initial weights from the same seed; this makes that a fact rather than a hope

@@ -11,14 +11,6 @@
 namespace vg::train {
 namespace {
 
-class HostCommunicator final : public Communicator {
- public:
-  explicit HostCommunicator(std::unique_ptr<Rendezvous> rendezvous) : Communicator(std::move(rendezvous)) {}
-
-  void all_reduce_sum(std::vector<Tensor>& tensors) override;
-  using Communicator::all_reduce_sum;
-};
-
 // Each tensor's dtype and element count, sent ahead of the values: ranks that pass different
 // lists are found out instead of summing mismatched bytes.
 std::string signature(const std::vector<Tensor>& tensors) {
@@ -38,8 +30,10 @@ void add_into(const Tensor& sum, const char* other) {
   }
 }
 
-void HostCommunicator::all_reduce_sum(std::vector<Tensor>& tensors) {
-  if (size() == 1 || tensors.empty()) return;
+}  // namespace
+
+void host_all_reduce_sum(Rendezvous& rendezvous, std::vector<Tensor>& tensors) {
+  if (rendezvous.size() == 1 || tensors.empty()) return;
   size_t bytes = 0;
   for (const Tensor& t : tensors) {
     VG_CHECK(t.device().is_cpu() && t.is_contiguous() && (t.dtype() == DType::F32 || t.dtype() == DType::F64), "train",
@@ -55,9 +49,9 @@ void HostCommunicator::all_reduce_sum(std::vector<Tensor>& tensors) {
     std::memcpy(mine.data() + at, t.data_ptr(), static_cast<size_t>(t.nbytes()));
     at += static_cast<size_t>(t.nbytes());
   }
-  std::vector<std::string> all = rendezvous().gather(mine);
+  std::vector<std::string> all = rendezvous.gather(mine);
   std::string sums;
-  if (rank() == 0) {
+  if (rendezvous.rank() == 0) {
     for (size_t r = 1; r < all.size(); ++r) {
       VG_CHECK(all[r].size() == mine.size() && all[r].compare(0, head, mine, 0, head) == 0, "train", "rank ", r,
                " sums other tensors than rank 0: ", all[r].substr(0, all[r].find('\n')), " against ", sig);
@@ -78,16 +72,26 @@ void HostCommunicator::all_reduce_sum(std::vector<Tensor>& tensors) {
       at += static_cast<size_t>(t.nbytes());
     }
   }
-  rendezvous().broadcast(sums);
-  if (rank() == 0) return;  // its tensors hold the sums already
-  VG_CHECK(sums.size() == bytes, "train", "rank 0 sent ", sums.size(), " bytes of sums, rank ", rank(), " expected ",
-           bytes);
+  rendezvous.broadcast(sums);
+  if (rendezvous.rank() == 0) return;  // its tensors hold the sums already
+  VG_CHECK(sums.size() == bytes, "train", "rank 0 sent ", sums.size(), " bytes of sums, rank ", rendezvous.rank(),
+           " expected ", bytes);
   at = 0;
   for (const Tensor& t : tensors) {
     std::memcpy(t.data_ptr(), sums.data() + at, static_cast<size_t>(t.nbytes()));
     at += static_cast<size_t>(t.nbytes());
   }
 }
+
+namespace {
+
+class HostCommunicator final : public Communicator {
+ public:
+  explicit HostCommunicator(std::unique_ptr<Rendezvous> rendezvous) : Communicator(std::move(rendezvous)) {}
+
+  void all_reduce_sum(std::vector<Tensor>& tensors) override { host_all_reduce_sum(rendezvous(), tensors); }
+  using Communicator::all_reduce_sum;
+};
 
 }  // namespace
 

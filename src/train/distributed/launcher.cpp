@@ -26,24 +26,6 @@ extern char** environ;
 namespace vg::train {
 namespace {
 
-// A port no one listens on now, for rank 0 to take a moment later. Another program could take
-// it in between; the rendezvous then fails naming the port, and a second try picks another.
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  VG_CHECK(fd >= 0, "train", "cannot open a socket to find a free port: ", std::strerror(errno));
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  socklen_t length = sizeof address;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
-  const int err = errno;
-  ::close(fd);
-  VG_CHECK(ok, "train", "cannot find a free port on 127.0.0.1: ", std::strerror(err));
-  return ntohs(address.sin_port);
-}
-
 std::string describe(int status) {
   if (WIFEXITED(status)) return str("exit status ", WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return str("killed by signal ", WTERMSIG(status), " (", strsignal(WTERMSIG(status)), ")");
@@ -68,8 +50,7 @@ std::vector<char*> c_strings(std::vector<std::string>& strings) {
   return out;
 }
 
-}  // namespace
-
+// The entries of CUDA_VISIBLE_DEVICES ("0,1,3" -> {"0","1","3"}); empty when it is unset.
 std::vector<std::string> visible_devices() {
   std::vector<std::string> out;
   const char* v = std::getenv("CUDA_VISIBLE_DEVICES");
@@ -81,6 +62,24 @@ std::vector<std::string> visible_devices() {
     at = comma + 1;
   }
   return out;
+}
+
+}  // namespace
+
+int free_local_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  VG_CHECK(fd >= 0, "train", "cannot open a socket to find a free port: ", std::strerror(errno));
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  socklen_t length = sizeof address;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) == 0;
+  const int err = errno;
+  ::close(fd);
+  VG_CHECK(ok, "train", "cannot find a free port on 127.0.0.1: ", std::strerror(err));
+  return ntohs(address.sin_port);
 }
 
 std::vector<std::string> own_command_line() {
@@ -117,7 +116,7 @@ void launch_local_ranks(const LaunchSpec& spec) {
            " but CUDA_VISIBLE_DEVICES lists ", devices.size(), " GPU(s)");
   // The user's port when given (a firewall may allow only some), else a free one.
   const char* user_port = std::getenv("VG_MASTER_PORT");
-  const std::string port = user_port != nullptr && *user_port != '\0' ? user_port : std::to_string(free_port());
+  const std::string port = user_port != nullptr && *user_port != '\0' ? user_port : std::to_string(free_local_port());
   // CPU ranks share the cores instead of each starting a thread per core (--threads still wins).
   const char* user_threads = std::getenv("VG_THREADS");
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());

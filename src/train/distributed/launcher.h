@@ -41,7 +41,9 @@ void follow_launcher();
 // call. Does nothing for a single process; throws when the list is shorter than the local rank.
 void pin_local_gpu(const ProcessGroup& group);
 
-// The entries of CUDA_VISIBLE_DEVICES ("0,1,3" -> {"0","1","3"}); empty when it is unset.
-std::vector<std::string> visible_devices();
+// A TCP port on 127.0.0.1 no one listens on now (the kernel's pick for port 0), for rank 0 to
+// take a moment later. Another program could take it in between; the rendezvous then fails
+// naming the port.
+int free_local_port();
 
 }  // namespace vg::train

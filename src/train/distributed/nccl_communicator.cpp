@@ -109,8 +109,6 @@ void NcclCommunicator::all_reduce_sum(std::vector<Tensor>& tensors) {
 
 }  // namespace
 
-bool nccl_available() { return true; }
-
 std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Rendezvous> rendezvous, Device device) {
   return std::make_unique<NcclCommunicator>(std::move(rendezvous), device);
 }

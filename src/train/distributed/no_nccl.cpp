@@ -4,8 +4,6 @@
 
 namespace vg::train {
 
-bool nccl_available() { return false; }
-
 std::unique_ptr<Communicator> make_nccl_communicator(std::unique_ptr<Rendezvous>, Device) {
   throw Error("train",
               "this build of videogemma has no NCCL: install NCCL's development files (libnccl-dev) and rebuild "

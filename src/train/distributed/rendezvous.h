@@ -30,7 +30,6 @@ class Rendezvous {
 
   int rank() const { return group_.rank; }
   int size() const { return group_.size; }
-  const ProcessGroup& group() const { return group_; }
 
   // Every rank gets rank 0's `bytes` (the others' are replaced).
   void broadcast(std::string& bytes);
