@@ -4,6 +4,7 @@
 // to FFmpeg, or fails with "no video support" in builds without it.
 #include <algorithm>
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 
 #include "core/error.h"
@@ -52,8 +53,26 @@ std::unique_ptr<detail::ReaderBackend> open_reader(const std::string& path, cons
   return detail::open_ffmpeg_reader(path, options);
 }
 
+// What every backend needs of its arguments, checked before one is chosen.
+void check_writer_arguments(const std::string& path, int width, int height, const WriterOptions& options) {
+  namespace fs = std::filesystem;
+  VG_CHECK(width >= 1 && height >= 1 && width <= 16384 && height <= 16384, "media", path, ": cannot write a ", width,
+           "x", height, " video");
+  VG_CHECK(std::isfinite(options.fps) && options.fps > 0 && options.fps <= 10000, "media", path, ": frame rate ",
+           options.fps, " is not usable");
+  VG_CHECK(options.rotation == 0 || options.rotation == 90 || options.rotation == 180 || options.rotation == 270,
+           "media", path, ": rotation ", options.rotation, " is not 0, 90, 180 or 270");
+  VG_CHECK(options.keyframe_interval >= 0 && options.timestamp_resolution >= 0, "media", path,
+           ": keyframe_interval and timestamp_resolution must not be negative");
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  VG_CHECK(fs::is_directory(dir, ec), "media", path, ": the folder ", dir.string(), " does not exist");
+}
+
 std::unique_ptr<detail::WriterBackend> open_writer(const std::string& path, int width, int height,
                                                    const WriterOptions& options) {
+  check_writer_arguments(path, width, height, options);
   if (detail::lower_extension(path) == "y4m") return detail::open_y4m_writer(path, width, height, options);
   VG_CHECK(options.codec != VideoCodec::Y4M, "media", path, ": y4m video can only be written to a .y4m file");
   return detail::open_ffmpeg_writer(path, width, height, options);
@@ -77,12 +96,23 @@ const VideoInfo& VideoReader::info() const { return impl_->backend->info; }
 const std::vector<double>& VideoReader::frame_times() { return impl_->backend->frame_times(); }
 int64_t VideoReader::frame_count() { return static_cast<int64_t>(frame_times().size()); }
 
-Frame VideoReader::read_time(double seconds) { return std::move(impl_->backend->read_times({seconds}).front()); }
-Frame VideoReader::read_index(int64_t index) { return std::move(impl_->backend->read_indices({index}).front()); }
+Frame VideoReader::read_time(double seconds) { return std::move(read_times({seconds}).front()); }
+Frame VideoReader::read_index(int64_t index) { return std::move(read_indices({index}).front()); }
+
+// The backends get only valid requests: finite times from 0 on, indices inside the frame table.
 std::vector<Frame> VideoReader::read_times(const std::vector<double>& seconds) {
+  for (double s : seconds) {
+    VG_CHECK(std::isfinite(s) && s >= 0, "media", info().path, ": cannot read the frame at t=", s,
+             " s: times must be finite and not negative");
+  }
   return impl_->backend->read_times(seconds);
 }
 std::vector<Frame> VideoReader::read_indices(const std::vector<int64_t>& indices) {
+  const int64_t count = frame_count();
+  for (int64_t i : indices) {
+    VG_CHECK(i >= 0 && i < count, "media", info().path, ": frame index ", i, " is out of range: the ",
+             info().is_still_image ? "image" : "video", " has ", count, " frame", count == 1 ? "" : "s");
+  }
   return impl_->backend->read_indices(indices);
 }
 

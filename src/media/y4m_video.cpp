@@ -32,10 +32,6 @@ class Y4mReader final : public ReaderBackend {
   const std::vector<double>& frame_times() override { return times_; }
 
   std::vector<Frame> read_times(const std::vector<double>& seconds) override {
-    for (double s : seconds) {
-      VG_CHECK(std::isfinite(s) && s >= 0, "media", path_, ": cannot read the frame at t=", s,
-               " s: times must be finite and not negative");
-    }
     std::vector<int64_t> indices;
     for (double s : seconds) {
       if (times_.empty()) {
@@ -48,11 +44,6 @@ class Y4mReader final : public ReaderBackend {
   }
 
   std::vector<Frame> read_indices(const std::vector<int64_t>& indices) override {
-    const int64_t count = file_.frame_count();
-    for (int64_t i : indices) {
-      VG_CHECK(i >= 0 && i < count, "media", path_, ": frame index ", i, " is out of range: the video has ", count,
-               " frame", count == 1 ? "" : "s");
-    }
     return read(indices, /*with_index=*/true);
   }
 
@@ -128,8 +119,6 @@ class Y4mWriter final : public WriterBackend {
     VG_CHECK(o.codec == VideoCodec::Auto || o.codec == VideoCodec::Y4M, "media", path, ": a .y4m file holds raw y4m ",
              "video, not ", codec_name(o.codec));
     VG_CHECK(o.rotation == 0, "media", path, ": rotation metadata can only be written to mp4 or mov files, not y4m");
-    VG_CHECK(o.keyframe_interval >= 0 && o.timestamp_resolution >= 0, "media", path,
-             ": keyframe_interval and timestamp_resolution must not be negative");
     y4m::WriteOptions w;  // C444, full range: the closest y4m gets to lossless
     w.fps = o.fps;
     return w;

@@ -146,8 +146,8 @@ double relative_error(const Tensor& actual, const Tensor& expected) {
                                        << " of the reference's largest value (tolerance " << tol << ")";
 }
 
-void expect_error(const std::function<void()>& fn, std::initializer_list<std::string> fragments) {
-  std::string first = fragments.size() > 0 ? *fragments.begin() : std::string();
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& fragments) {
+  std::string first = fragments.empty() ? std::string() : fragments.front();
   try {
     fn();
     ADD_FAILURE() << "no error; expected one mentioning '" << first << "'";

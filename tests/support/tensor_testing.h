@@ -50,7 +50,7 @@ using TensorFn = std::function<Tensor(const std::vector<Tensor>&)>;
 #define EXPECT_GRADIENTS_MATCH(...) EXPECT_TRUE(::vg::testing::gradients_match(__VA_ARGS__))
 
 // Expects fn to throw a vg::Error whose text ("[component] message") contains every fragment.
-void expect_error(const std::function<void()>& fn, std::initializer_list<std::string> fragments);
+void expect_error(const std::function<void()>& fn, const std::vector<std::string>& fragments);
 
 // ---- goldens written by tools/reference/*.py into tests/data/ ----
 

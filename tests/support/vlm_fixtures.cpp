@@ -39,6 +39,8 @@ std::string write_tiny_vlm(const std::string& folder, uint64_t seed, bool with_p
   return write_demo_model(o);
 }
 
+// FFV1 where FFmpeg has it (the CPU tests' clips stay as they were), else .y4m, which every
+// build writes and reads (within 1 per channel of these pictures).
 std::string tiny_qved_video(int index) {
   const bool ffv1 = media::can_encode(media::VideoCodec::FFV1);
   return std::string(index % 2 == 0 ? "bright" : "dark") + "/" + std::to_string(index) + (ffv1 ? ".mkv" : ".y4m");
@@ -50,15 +52,12 @@ std::string write_tiny_qved(const std::string& folder, int count) {
   fs::create_directories(root / "dataset" / "dark");
   nlohmann::json split[3] = {nlohmann::json::array(), nlohmann::json::array(), nlohmann::json::array()};
   const char* names[3] = {"train", "val", "test"};
-  // FFV1 where FFmpeg has it (the CPU tests' clips stay as they were), else .y4m, which every
-  // build writes and reads (within 1 per channel of these pictures).
-  const bool ffv1 = media::can_encode(media::VideoCodec::FFV1);
   for (int i = 0; i < count; ++i) {
     const bool bright = i % 2 == 0;
     const std::string video = tiny_qved_video(i);
     media::WriterOptions w;
     w.fps = 8;
-    w.codec = ffv1 ? media::VideoCodec::FFV1 : media::VideoCodec::Y4M;
+    w.codec = video.ends_with(".y4m") ? media::VideoCodec::Y4M : media::VideoCodec::FFV1;
     media::VideoWriter writer((root / "dataset" / video).string(), 64, 48, w);
     for (int64_t k = 0; k < 12; ++k) writer.write(flat(48, 64, bright ? 220 : 30, k + i));
     writer.close();

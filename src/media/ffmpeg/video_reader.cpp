@@ -514,10 +514,6 @@ class FfmpegReader final : public detail::ReaderBackend {
   }
 
   std::vector<Frame> read_times(const std::vector<double>& seconds) override {
-    for (double s : seconds) {
-      VG_CHECK(std::isfinite(s) && s >= 0, "media", path, ": cannot read the frame at t=", s,
-               " s: times must be finite and not negative");
-    }
     if (info.is_still_image) return std::vector<Frame>(seconds.size(), still_copy());
     std::vector<int64_t> targets;
     for (double s : seconds) targets.push_back(to_pts(std::min(s, 1e12)));
@@ -526,11 +522,6 @@ class FfmpegReader final : public detail::ReaderBackend {
 
   std::vector<Frame> read_indices(const std::vector<int64_t>& indices) override {
     build_times();
-    for (int64_t i : indices) {
-      VG_CHECK(i >= 0 && i < static_cast<int64_t>(pts_table.size()), "media", path, ": frame index ", i,
-               " is out of range: the ", info.is_still_image ? "image" : "video", " has ", pts_table.size(), " frame",
-               pts_table.size() == 1 ? "" : "s");
-    }
     if (info.is_still_image) return std::vector<Frame>(indices.size(), still_copy());
     std::vector<int64_t> targets;
     for (int64_t i : indices) targets.push_back(pts_table[static_cast<size_t>(i)]);

@@ -134,15 +134,7 @@ class FfmpegWriter final : public detail::WriterBackend {
   }
 
   void open() {
-    VG_CHECK(width >= 1 && height >= 1 && width <= 16384 && height <= 16384, "media", path, ": cannot write a ", width,
-             "x", height, " video");
-    VG_CHECK(std::isfinite(options.fps) && options.fps > 0 && options.fps <= 10000, "media", path, ": frame rate ",
-             options.fps, " is not usable");
-    VG_CHECK(options.rotation == 0 || options.rotation == 90 || options.rotation == 180 || options.rotation == 270,
-             "media", path, ": rotation ", options.rotation, " is not 0, 90, 180 or 270");
-    VG_CHECK(options.keyframe_interval >= 0 && options.timestamp_resolution >= 0, "media", path,
-             ": keyframe_interval and timestamp_resolution must not be negative");
-
+    // Sizes, rate, rotation values and the folder: checked by VideoWriter (video.cpp).
     const std::string ext = lower_extension(path);
     const AVOutputFormat* container = av_guess_format(nullptr, path.c_str(), nullptr);
     if (container == nullptr) fail("cannot tell the container from the extension '." + ext + "'");
@@ -164,8 +156,6 @@ class FfmpegWriter final : public detail::WriterBackend {
     namespace fs = std::filesystem;
     const fs::path target(path);
     const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-    std::error_code ec;
-    if (!fs::is_directory(dir, ec)) fail("the folder " + dir.string() + " does not exist");
     temp_path = (dir / ("." + target.stem().string() + ".tmp-" + std::to_string(::getpid()) + "-" +
                         std::to_string(g_temp_counter++) + target.extension().string()))
                     .string();
