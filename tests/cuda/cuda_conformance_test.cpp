@@ -127,17 +127,23 @@ TEST(CudaConformance, ReductionsOverEveryDim) {
 TEST(CudaConformance, MatrixProductsInEveryLayout) {
   VG_REQUIRE_GPU();
   const Tolerance tol{1e-5, 2e-2};
-  for_both_dtypes("matmul", {rnd({19, 33}, 14), rnd({33, 21}, 15)}, [](const auto& v) { return matmul(v[0], v[1]); }, tol);
-  for_both_dtypes("matmul with transposed operands", {rnd({33, 19}, 16), rnd({21, 33}, 17)},
-                  [](const auto& v) { return matmul(v[0].transpose(0, 1), v[1].transpose(0, 1)); }, tol);
-  for_both_dtypes("batched matmul with broadcast", {rnd({3, 2, 9, 15}, 18), rnd({2, 15, 11}, 19)},
-                  [](const auto& v) { return matmul(v[0], v[1]); }, tol);
-  for_both_dtypes("attention-shaped matmul", {rnd({2, 5, 13, 16}, 20), rnd({2, 5, 17, 16}, 21)},
-                  [](const auto& v) { return matmul(v[0], v[1].transpose(-1, -2)); }, tol);
-  for_both_dtypes("linear", {rnd({4, 7, 37}, 22), rnd({29, 37}, 23), rnd({29}, 24)},
-                  [](const auto& v) { return linear(v[0], v[1], v[2]); }, tol);
-  for_both_dtypes("linear without bias", {rnd({23, 64}, 25), rnd({48, 64}, 26)},
-                  [](const auto& v) { return linear(v[0], v[1]); }, tol);
+  for_both_dtypes(
+      "matmul", {rnd({19, 33}, 14), rnd({33, 21}, 15)}, [](const auto& v) { return matmul(v[0], v[1]); }, tol);
+  for_both_dtypes(
+      "matmul with transposed operands", {rnd({33, 19}, 16), rnd({21, 33}, 17)},
+      [](const auto& v) { return matmul(v[0].transpose(0, 1), v[1].transpose(0, 1)); }, tol);
+  for_both_dtypes(
+      "batched matmul with broadcast", {rnd({3, 2, 9, 15}, 18), rnd({2, 15, 11}, 19)},
+      [](const auto& v) { return matmul(v[0], v[1]); }, tol);
+  for_both_dtypes(
+      "attention-shaped matmul", {rnd({2, 5, 13, 16}, 20), rnd({2, 5, 17, 16}, 21)},
+      [](const auto& v) { return matmul(v[0], v[1].transpose(-1, -2)); }, tol);
+  for_both_dtypes(
+      "linear", {rnd({4, 7, 37}, 22), rnd({29, 37}, 23), rnd({29}, 24)},
+      [](const auto& v) { return linear(v[0], v[1], v[2]); }, tol);
+  for_both_dtypes(
+      "linear without bias", {rnd({23, 64}, 25), rnd({48, 64}, 26)}, [](const auto& v) { return linear(v[0], v[1]); },
+      tol);
 }
 
 // Up to 8 rows of a width of whole 16-byte vectors take the matrix-vector kernel (gemv.cu):
@@ -190,6 +196,20 @@ TEST(CudaConformance, GatherAndScatter) {
   for_both_dtypes("flip", {x}, [](const auto& v) { return flip(v[0], {0, 2}); });
   const Tensor bad = Tensor::from_vector<int64_t>({1, 37}, {2}).to(Device::cuda());
   expect_error([&] { (void)embedding(table.to(Device::cuda()), bad); }, {"index 37 is out of range"});
+  // index_copy_ (no gradient): rows of a [5, 9, 6] buffer along dim 1, i32 and i64 indices.
+  for (DType index_dtype : {DType::I64, DType::I32}) {
+    const Tensor slots = Tensor::from_vector<int64_t>({7, 0, 4}, {3}).to(index_dtype);
+    const Tensor rows = rnd({5, 3, 6}, 35).to(DType::BF16);
+    Tensor on_cpu = x.to(DType::BF16).clone(), on_gpu = on_cpu.to(Device::cuda());
+    index_copy_(on_cpu, 1, slots, rows);
+    index_copy_(on_gpu, 1, slots.to(Device::cuda()), rows.to(Device::cuda()));
+    EXPECT_EQ(on_gpu.to(Device::cpu()).to(DType::F32).to_vector<float>(), on_cpu.to(DType::F32).to_vector<float>());
+  }
+  expect_error(
+      [&] {
+        index_copy_(table.to(Device::cuda()), 0, bad, rnd({2, 24}, 36).to(Device::cuda()));
+      },
+      {"index 37 is out of range"});
 }
 
 TEST(CudaConformance, AttentionWithEveryMaskAndHeadLayout) {
@@ -238,9 +258,61 @@ TEST(CudaConformance, RotaryEmbedding) {
   const auto [cos_gpu, sin_gpu] = rope_tables(positions.to(Device::cuda()), 32, 10000.0);
   EXPECT_TRUE(cos_gpu.device().is_cuda());
   EXPECT_EQ(cos_gpu.to_vector<float>(), cos.to_vector<float>());
+  EXPECT_EQ(sin_gpu.to_vector<float>(), sin.to_vector<float>());
+  // Gemma's geometry (head dim 256, theta 1e6) at long positions, i32 positions, bf16 tables:
+  // built on the device with the host's f32 arithmetic.
+  const Tensor far = Tensor::from_vector<int32_t>({0, 511, 4097, 32767}, {4});
+  for (DType dtype : {DType::F32, DType::BF16}) {
+    const auto [c_host, s_host] = rope_tables(far, 256, 1e6, dtype);
+    const auto [c_dev, s_dev] = rope_tables(far.to(Device::cuda()), 256, 1e6, dtype);
+    EXPECT_LE(testing::scaled_error(c_dev.to(Device::cpu()).to(DType::F32), c_host.to(DType::F32)), 1e-6);
+    EXPECT_LE(testing::scaled_error(s_dev.to(Device::cpu()).to(DType::F32), s_host.to(DType::F32)), 1e-6);
+  }
   // x [B, H, T, D] with tables [T, D] broadcast over batch and heads.
   for_both_dtypes("apply_rope", {rnd({2, 3, 7, 32}, 51), cos, sin},
                   [](const auto& v) { return apply_rope(v[0], v[1], v[2]); });
+}
+
+TEST(CudaConformance, AltUpMixtures) {
+  VG_REQUIRE_GPU();
+  // Predict: four [3, 7, 37] streams, each both x and y, mixed by [3, 7, 16] coefficients.
+  std::vector<Tensor> in;
+  for (uint64_t i = 0; i < 4; ++i) in.push_back(rnd({3, 7, 37}, 60 + i));
+  in.push_back(rnd({3, 7, 16}, 64));
+  for_both_dtypes("add_mixed (predict)", in, [](const std::vector<Tensor>& v) {
+    std::vector<Tensor> s(v.begin(), v.begin() + 4);
+    return concat(add_mixed(s, s, v[4]), -1);
+  });
+  // A decode step's shape: one row of 2,048, spread over several blocks.
+  std::vector<Tensor> step;
+  for (uint64_t i = 0; i < 4; ++i) step.push_back(rnd({1, 1, 2048}, 65 + i));
+  step.push_back(rnd({1, 1, 16}, 69));
+  for_both_dtypes("add_mixed (one row of 2048)", step, [](const std::vector<Tensor>& v) {
+    std::vector<Tensor> s(v.begin(), v.begin() + 4);
+    return concat(add_mixed(s, s, v[4]), -1);
+  });
+  // Correct: three predictions plus a per-row multiple of one innovation, on a strided view.
+  for_both_dtypes("add_mixed (correct)",
+                  {rnd({5, 300}, 70), rnd({5, 300}, 71), rnd({5, 300}, 72), rnd({5, 600}, 73), rnd({5, 3}, 74)},
+                  [](const std::vector<Tensor>& v) {
+                    return concat(add_mixed({v[0], v[1], v[2]}, {v[3].slice(1, 0, 600, 2)}, v[4]), -1);
+                  });
+}
+
+TEST(CudaConformance, FusedGatedGeluAndDropout) {
+  VG_REQUIRE_GPU();
+  for_both_dtypes("gated_gelu", {rnd({7, 333}, 80), rnd({7, 333}, 81)}, [](const std::vector<Tensor>& v) {
+    return gated_gelu(v[0], v[1].transpose(0, 1).contiguous().transpose(0, 1));
+  });
+  // Dropout: the GPU keeps what the CPU keeps, forward and backward (the same Philox counters).
+  // f32 only: in bf16 the draws round to 8 bits, so values next to p fall on either side.
+  testing::expect_conformant(
+      "dropout", {rnd({5, 1001}, 82)},
+      [](const std::vector<Tensor>& v) {
+        Generator gen(123);
+        return dropout(v[0], 0.1, true, gen);
+      },
+      DType::F32);
 }
 
 }  // namespace
