@@ -47,6 +47,11 @@ std::vector<Tensor> joined(std::vector<Tensor> first, const std::vector<Tensor>&
   return first;
 }
 
+void check_active_stream(const char* op, const std::vector<Tensor>& streams, int64_t active) {
+  VG_CHECK(active >= 0 && active < static_cast<int64_t>(streams.size()), op, "active stream ", active, " of ",
+           streams.size());
+}
+
 void check_addends(const char* op, const std::vector<Tensor>& addends) {
   VG_CHECK(!addends.empty() && addends.size() <= 3, op, "takes one to three addends, got ", addends.size());
 }
@@ -57,17 +62,43 @@ Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps
                           const Tensor& mix, double offset) {
   const int64_t D = x.size(-1);
   if constexpr (kCudaBuild) {
-    if (fusable({x, norm_weight, router, mix}) && cuda::altup_coefficients_apply(D, norm_weight, router, mix)) {
+    const cuda::AltUpRouting routing{norm_weight, router, mix, eps, offset};
+    if (fusable({x, norm_weight, router, mix}) && cuda::altup_coefficients_apply(D, routing)) {
       Shape shape = x.shape();
       shape[shape.rank() - 1] = mix.size(0);
       Tensor out = Tensor::empty(shape, x.dtype(), x.device());
-      cuda::altup_coefficients(x, norm_weight, eps, router, mix, offset, out);
+      cuda::altup_coefficients(x, routing, out);
       return out;
     }
   }
   Tensor m = tanh(mul(linear(rms_norm(x, norm_weight, eps), router), 1.0 / static_cast<double>(D)));  // [..., N]
   Tensor out = linear(m, mix);                                                                        // [..., M]
   return offset == 0.0 ? out : add(out, offset);
+}
+
+std::pair<std::vector<Tensor>, Tensor> altup_predict_then_norm(const std::vector<Tensor>& streams, int64_t active,
+                                                               const Tensor& router_norm, double eps,
+                                                               const Tensor& router, const Tensor& prediction_coefs,
+                                                               const Tensor& input_norm) {
+  check_active_stream("altup_predict_then_norm", streams, active);
+  const Tensor& x = streams[static_cast<size_t>(active)];
+  if constexpr (kCudaBuild) {
+    const cuda::AltUpRouting routing{router_norm, router, prediction_coefs, eps, 0.0};
+    const auto n = static_cast<int64_t>(streams.size());
+    if (fusable(joined(streams, {router_norm, router, prediction_coefs, input_norm})) && x.rank() >= 1 &&
+        same_shapes(x, streams) && row_weight(x, input_norm) && cuda::altup_coefficients_apply(x.size(-1), routing) &&
+        router.size(0) == n && prediction_coefs.size(0) == n * n) {
+      std::vector<Tensor> pred;
+      for (size_t i = 0; i < streams.size(); ++i) pred.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
+      Tensor normed = Tensor::empty(x.shape(), x.dtype(), x.device());
+      cuda::altup_predict_then_norm(streams, active, routing, input_norm, pred, normed);
+      return {pred, normed};
+    }
+  }
+  Tensor coefs = altup_coefficients(x, router_norm, eps, router, prediction_coefs, 0.0);  // [..., N * N]
+  std::vector<Tensor> pred = add_mixed(streams, streams, coefs);                          // N x [..., D]
+  Tensor normed = rms_norm(pred[static_cast<size_t>(active)], input_norm, eps);
+  return {pred, normed};
 }
 
 Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
@@ -105,8 +136,7 @@ std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& 
 std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activated,
                                                              const Tensor& scale, int64_t active,
                                                              const Tensor& output_scale) {
-  VG_CHECK(active >= 0 && active < static_cast<int64_t>(pred.size()), "altup_correct_streams", "active stream ", active,
-           " of ", pred.size());
+  check_active_stream("altup_correct_streams", pred, active);
   if constexpr (kCudaBuild) {
     std::vector<Tensor> all = joined(pred, {activated, scale});
     if (output_scale.defined()) all.push_back(output_scale);
@@ -130,6 +160,35 @@ std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<T
   return {corrected, output_scale.defined() ? mul(a, output_scale) : a};
 }
 
+std::pair<std::vector<Tensor>, Tensor> rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, double eps,
+                                                                 const Tensor& residual,
+                                                                 const std::vector<Tensor>& pred, int64_t active,
+                                                                 const Tensor& router_norm, const Tensor& router,
+                                                                 const Tensor& correction_coefs,
+                                                                 const Tensor& output_scale) {
+  check_active_stream("rms_norm_add_then_correct", pred, active);
+  if constexpr (kCudaBuild) {
+    const cuda::AltUpRouting routing{router_norm, router, correction_coefs, eps, 1.0};
+    std::vector<Tensor> all = joined(pred, {x, weight, residual, router_norm, router, correction_coefs});
+    if (output_scale.defined()) all.push_back(output_scale);
+    const auto n = static_cast<int64_t>(pred.size());
+    if (fusable(all) && x.rank() >= 1 && same_shapes(x, joined(pred, {residual})) && row_weight(x, weight) &&
+        (!output_scale.defined() || row_weight(x, output_scale)) &&
+        cuda::altup_coefficients_apply(x.size(-1), routing) && router.size(0) == n && correction_coefs.size(0) == n) {
+      Tensor activated = Tensor::empty(x.shape(), x.dtype(), x.device());
+      std::vector<Tensor> corrected;
+      for (size_t i = 0; i < pred.size(); ++i) corrected.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
+      Tensor scaled = Tensor::empty(x.shape(), x.dtype(), x.device());
+      cuda::rms_norm_add_then_correct(x, weight, residual, pred, active, routing,
+                                      output_scale.defined() ? &output_scale : nullptr, activated, corrected, scaled);
+      return {corrected, scaled};
+    }
+  }
+  Tensor activated = rms_norm_add(x, weight, eps, {residual});
+  Tensor scale = altup_coefficients(activated, router_norm, eps, router, correction_coefs, 1.0);  // [..., N]
+  return altup_correct_streams(pred, activated, scale, active, output_scale);
+}
+
 std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps,
                                          const std::vector<Tensor>& targets) {
   VG_CHECK(!targets.empty() && targets.size() <= 8, "rms_norm_add_to_each", "takes one to eight targets, got ",
@@ -149,21 +208,50 @@ std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, 
 }
 
 Tensor rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Tensor& cos, const Tensor& sin) {
+  return rms_norm_rope_each({{x, weight, true}}, eps, cos, sin)[0];
+}
+
+std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, double eps, const Tensor& cos,
+                                       const Tensor& sin) {
+  VG_CHECK(!parts.empty() && parts.size() <= 3, "rms_norm_rope_each", "takes one to three parts, got ", parts.size());
   if constexpr (kCudaBuild) {
-    const auto tables_fit = [&] {
-      if (x.rank() < 2 || cos.shape() != sin.shape() || cos.rank() != x.rank() || cos.size(-2) != 1) return false;
-      for (int d = 0; d < x.rank(); ++d) {
-        if (d != x.rank() - 2 && cos.size(d) != x.size(d)) return false;
+    // Every part [..., H, hd] of one head dim, its weight [hd] (or none); a rotated part's tables
+    // [..., 1, hd] with its leading dims.
+    const int64_t hd = parts.front().x.rank() >= 2 ? parts.front().x.size(-1) : 0;
+    const auto fits = [&](const NormRope& p) {
+      if (p.x.rank() < 2 || p.x.size(-1) != hd || p.x.numel() == 0) return false;
+      if (p.weight.defined() && !row_weight(p.x, p.weight)) return false;
+      if (!p.rotate) return true;
+      if (cos.shape() != sin.shape() || cos.rank() != p.x.rank() || cos.size(-2) != 1) return false;
+      for (int d = 0; d < p.x.rank(); ++d) {
+        if (d != p.x.rank() - 2 && cos.size(d) != p.x.size(d)) return false;
       }
-      return x.size(-1) % 2 == 0 && row_weight(x, weight);
+      return true;
     };
-    if (fusable({x, weight, cos, sin}) && tables_fit() && x.numel() > 0) {
-      Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
-      cuda::rms_norm_rope(x, weight, eps, cos, sin, out);
-      return out;
+    std::vector<Tensor> operands = {cos, sin};
+    bool all_fit = hd % 2 == 0;
+    for (const NormRope& p : parts) {
+      all_fit = all_fit && fits(p);
+      operands.push_back(p.x);
+      if (p.weight.defined()) operands.push_back(p.weight);
+    }
+    if (all_fit && fusable(operands)) {
+      std::vector<Tensor> outs;
+      std::vector<cuda::NormRopePart> kernel_parts;
+      for (const NormRope& p : parts) outs.push_back(Tensor::empty(p.x.shape(), p.x.dtype(), p.x.device()));
+      for (size_t i = 0; i < parts.size(); ++i) {
+        kernel_parts.push_back({parts[i].x, parts[i].weight, outs[i], parts[i].rotate});
+      }
+      cuda::rms_norm_rope(kernel_parts, eps, cos, sin);
+      return outs;
     }
   }
-  return apply_rope(rms_norm(x, weight, eps), cos, sin);
+  std::vector<Tensor> outs;
+  for (const NormRope& p : parts) {
+    Tensor normed = rms_norm(p.x, p.weight, eps);
+    outs.push_back(p.rotate ? apply_rope(normed, cos, sin) : normed);
+  }
+  return outs;
 }
 
 Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {

@@ -22,6 +22,15 @@ namespace vg {
 Tensor altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router,
                           const Tensor& mix, double offset);
 
+// Gemma 3n's AltUp predict step and the normed active prediction (N streams, M = N * N):
+//   coefs = altup_coefficients(streams[active], router_norm, eps, router, prediction_coefs, 0)
+//   pred = add_mixed(streams, streams, coefs)
+//   normed = rms_norm(pred[active], input_norm, eps)
+std::pair<std::vector<Tensor>, Tensor> altup_predict_then_norm(const std::vector<Tensor>& streams, int64_t active,
+                                                               const Tensor& router_norm, double eps,
+                                                               const Tensor& router, const Tensor& prediction_coefs,
+                                                               const Tensor& input_norm);
+
 // (((addends[0] + rms_norm(x, weight, eps)) + addends[1]) + ...) * scale: a normalised branch
 // joining the residual stream. Addends have x's shape; one to three of them.
 Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
@@ -41,6 +50,18 @@ std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<T
                                                              const Tensor& scale, int64_t active,
                                                              const Tensor& output_scale);
 
+// Gemma 3n's layer tail: a normalised branch joins the residual stream, and AltUp corrects its
+// predictions with the result (correction_coefs [N, N]):
+//   activated = rms_norm_add(x, weight, eps, {residual})
+//   scale = altup_coefficients(activated, router_norm, eps, router, correction_coefs, 1)
+//   return altup_correct_streams(pred, activated, scale, active, output_scale)
+std::pair<std::vector<Tensor>, Tensor> rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, double eps,
+                                                                 const Tensor& residual,
+                                                                 const std::vector<Tensor>& pred, int64_t active,
+                                                                 const Tensor& router_norm, const Tensor& router,
+                                                                 const Tensor& correction_coefs,
+                                                                 const Tensor& output_scale);
+
 // targets[i] + rms_norm(x, weight, eps) for every i: one normalised branch added to several
 // streams (Gemma 3n's per-layer input joining AltUp's inactive streams). One to eight targets of
 // x's shape.
@@ -50,6 +71,19 @@ std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, 
 // apply_rope(rms_norm(x, weight, eps), cos, sin): the q/k norms and rotation of attention.
 // x [..., H, hd]; cos/sin [..., 1, hd] with x's leading dims (broadcast over the heads).
 Tensor rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Tensor& cos, const Tensor& sin);
+
+// One tensor of rms_norm_rope_each: rms_norm_rope as above, or rms_norm(x, weight, eps) alone
+// when `rotate` is false (an undefined weight scales by 1).
+struct NormRope {
+  Tensor x;  // [..., H, hd]
+  Tensor weight;
+  bool rotate = true;
+};
+
+// Attention's q and k norms and rotations and its v norm in one launch on CUDA: one to three
+// parts of one head dim, rotated parts sharing the tables.
+std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, double eps, const Tensor& cos,
+                                       const Tensor& sin);
 
 // Gemma 3n's Gaussian top-k sparsity over the last dim, shifting rather than masking:
 //   relu(x - (mean(x, -1) + multiplier * stddev(x, -1, correction 0)))

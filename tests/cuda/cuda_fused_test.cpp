@@ -146,6 +146,104 @@ TEST(CudaFused, AltupCorrectStreamsMatchTheirComposition) {
   }
 }
 
+// The AltUp operands of the two layer-long chains: streams and router at D = 300 (a block of
+// fewer threads than coefficients) and 2,048 (Gemma's, one decode row); inputs scaled so that the
+// router's products reach tanh's curved part.
+struct AltUpCase {
+  Shape shape;
+  int64_t streams;
+};
+
+std::vector<AltUpCase> altup_cases() { return {{{2, 3, 300}, 4}, {{1, 1, 2048}, 4}, {{3, 2, 300}, 3}}; }
+
+std::string altup_case_name(const AltUpCase& c, const std::string& what) {
+  return what + " of " + std::to_string(c.streams) + " streams of " + std::to_string(c.shape[c.shape.rank() - 1]);
+}
+
+TEST(CudaFused, AltupPredictThenNormMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  for (const AltUpCase& c : altup_cases()) {
+    const int64_t n = c.streams, d = c.shape[c.shape.rank() - 1];
+    // v: the streams, then router norm [D], router [N, D], prediction coefficients [N * N, N], input norm [D].
+    std::vector<Tensor> in;
+    for (int64_t i = 0; i < n; ++i) in.push_back(rnd(c.shape, static_cast<uint64_t>(80 + i)));
+    in.push_back(rnd({d}, 90));
+    in.push_back(mul(rnd({n, d}, 91), 40.0));
+    in.push_back(rnd({n * n, n}, 92));
+    in.push_back(rnd({d}, 93));
+    const auto streams_of = [n](const std::vector<Tensor>& v) { return std::vector<Tensor>(v.begin(), v.begin() + n); };
+    for (int64_t out = 0; out <= n; ++out) {  // each prediction, then the normed one
+      const auto pick = [&](const std::pair<std::vector<Tensor>, Tensor>& r) {
+        return out < n ? r.first[static_cast<size_t>(out)] : r.second;
+      };
+      expect_fused_matches(
+          altup_case_name(c, "altup_predict_then_norm, output " + std::to_string(out)), in,
+          [&](const auto& v) {
+            return pick(altup_predict_then_norm(streams_of(v), 1, v[n], 1e-6, v[n + 1], v[n + 2], v[n + 3]));
+          },
+          [&](const auto& v) {
+            const std::vector<Tensor> s = streams_of(v);
+            Tensor coefs = altup_composition({s[1], v[n], v[n + 1], v[n + 2]}, 0.0);
+            std::vector<Tensor> pred = add_mixed(s, s, coefs);
+            return pick({pred, rms_norm(pred[1], v[n + 3], 1e-6)});
+          },
+          1e-5, 3e-2, 2e-2);
+    }
+  }
+  expect_conformant(
+      "altup_predict_then_norm while recording",
+      {rnd({2, 64}, 94), rnd({2, 64}, 95), rnd({64}, 96), rnd({2, 64}, 97), rnd({4, 2}, 98), rnd({64}, 99)},
+      [](const auto& v) {
+        return altup_predict_then_norm({v[0], v[1]}, 0, v[2], 1e-6, v[3], v[4], v[5]).second;
+      },
+      DType::F32);
+}
+
+TEST(CudaFused, RmsNormAddThenCorrectMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  for (const AltUpCase& c : altup_cases()) {
+    for (const bool scaled : {true, false}) {
+      const int64_t n = c.streams, d = c.shape[c.shape.rank() - 1];
+      // v: x, weight [D], residual, then router norm [D], router [N, D], correction coefficients
+      // [N, N], output scale [D], then the N predictions.
+      std::vector<Tensor> in = {rnd(c.shape, 100),           rnd({d}, 101),    rnd(c.shape, 102), rnd({d}, 103),
+                                mul(rnd({n, d}, 104), 40.0), rnd({n, n}, 105), rnd({d}, 106)};
+      for (int64_t i = 0; i < n; ++i) in.push_back(rnd(c.shape, static_cast<uint64_t>(110 + i)));
+      const auto pred_of = [n](const std::vector<Tensor>& v) { return std::vector<Tensor>(v.begin() + 7, v.end()); };
+      for (int64_t out = 0; out <= n; ++out) {  // each corrected stream, then the scaled active one
+        const auto pick = [&](const std::pair<std::vector<Tensor>, Tensor>& r) {
+          return out < n ? r.first[static_cast<size_t>(out)] : r.second;
+        };
+        expect_fused_matches(
+            altup_case_name(c, "rms_norm_add_then_correct, output " + std::to_string(out) + (scaled ? ", scaled" : "")),
+            in,
+            [&](const auto& v) {
+              return pick(rms_norm_add_then_correct(v[0], v[1], 1e-6, v[2], pred_of(v), n - 1, v[3], v[4], v[5],
+                                                    scaled ? v[6] : Tensor()));
+            },
+            [&](const auto& v) {
+              const std::vector<Tensor> pred = pred_of(v);
+              Tensor activated = add(v[2], rms_norm(v[0], v[1], 1e-6));
+              Tensor scale = altup_composition({activated, v[3], v[4], v[5]}, 1.0);
+              std::vector<Tensor> corrected =
+                  add_mixed(pred, {sub(activated, pred[static_cast<size_t>(n - 1)])}, scale);
+              const Tensor& a = corrected[static_cast<size_t>(n - 1)];
+              return pick({corrected, scaled ? mul(a, v[6]) : a});
+            },
+            1e-5, 3e-2, 2e-2);
+      }
+    }
+  }
+  expect_conformant(
+      "rms_norm_add_then_correct while recording",
+      {rnd({2, 64}, 120), rnd({64}, 121), rnd({2, 64}, 122), rnd({64}, 123), rnd({2, 64}, 124), rnd({2, 2}, 125),
+       rnd({2, 64}, 126), rnd({2, 64}, 127)},
+      [](const auto& v) {
+        return rms_norm_add_then_correct(v[0], v[1], 1e-6, v[2], {v[6], v[7]}, 1, v[3], v[4], v[5], Tensor()).first[0];
+      },
+      DType::F32);
+}
+
 TEST(CudaFused, RmsNormAddedToEachTargetMatchesItsComposition) {
   VG_REQUIRE_GPU();
   const std::vector<Tensor> in = {rnd({3, 1, 500}, 21), rnd({500}, 22), rnd({3, 1, 500}, 23), rnd({3, 1, 500}, 24),
@@ -172,6 +270,31 @@ TEST(CudaFused, RmsNormRopeMatchesItsComposition) {
         "rms_norm_rope at head dim " + std::to_string(hd), in,
         [](const auto& v) { return rms_norm_rope(v[0], v[1], 1e-6, v[2], v[3]); },
         [](const auto& v) { return apply_rope(rms_norm(v[0], v[1], 1e-6), v[2], v[3]); }, 1e-5, 2e-2, 1e-2);
+  }
+}
+
+TEST(CudaFused, RmsNormRopeOfQueriesKeysAndValuesMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  // q [B, T, 4, hd], k and v [B, T, 2, hd]: q and k normed and rotated, v normed without a weight.
+  const int64_t hd = 256;
+  const Tensor positions = Tensor::from_vector<int64_t>({3, 9, 14, 2, 7, 100}, {6});
+  auto [cos, sin] = rope_tables(positions, hd, 10000.0, DType::F32);
+  const std::vector<Tensor> in = {rnd({2, 3, 4, hd}, 40),    rnd({hd}, 41),
+                                  rnd({2, 3, 2, hd}, 42),    rnd({hd}, 43),
+                                  rnd({2, 3, 2, hd}, 44),    cos.reshape({2, 3, 1, hd}),
+                                  sin.reshape({2, 3, 1, hd})};
+  for (size_t part = 0; part < 3; ++part) {
+    expect_fused_matches(
+        "rms_norm_rope_each, part " + std::to_string(part), in,
+        [&](const auto& v) {
+          return rms_norm_rope_each({{v[0], v[1], true}, {v[2], v[3], true}, {v[4], Tensor(), false}}, 1e-6, v[5],
+                                    v[6])[part];
+        },
+        [&](const auto& v) {
+          if (part == 2) return rms_norm(v[4], Tensor(), 1e-6);
+          return apply_rope(rms_norm(v[2 * part], v[2 * part + 1], 1e-6), v[5], v[6]);
+        },
+        1e-5, 2e-2, 1e-2);
   }
 }
 

@@ -1,5 +1,6 @@
 #include "backend/cuda/decode_attention.h"
 
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/kernels.h"
 
 namespace vg::cuda::decode {
@@ -11,6 +12,7 @@ constexpr int kMaxGroup = 8;            // query heads per kv head
 constexpr int kMaxPerLane = 256 / 32;   // head-dim elements a lane holds
 constexpr int kWarps = 8;
 constexpr int kThreadsPerBlock = 32 * kWarps;
+constexpr int kMergeThreads = 256;  // 4 to 32 groups of Dv / 4 columns
 
 // Block (slice, kv head, batch) for the group's G query heads over the slice's keys, in three
 // phases whose loads are independent of each other (a decode step is latency-bound):
@@ -22,6 +24,7 @@ constexpr int kThreadsPerBlock = 32 * kWarps;
 template <class T, int kPerLane>
 __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, Mask<T> mask, Geometry g,
                              int64_t slices, float* part_m, float* part_l, float* part_o) {
+  begin_chained();
   __shared__ float queries[kMaxGroup][32 * kMaxPerLane];
   __shared__ float probs[kMaxGroup][kKeysPerSlice];
   const int64_t slice = blockIdx.x, kv = blockIdx.y, b = blockIdx.z;
@@ -108,15 +111,19 @@ __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, 
   }
 }
 
-// Block (query head, batch), one thread per output element: out = sum_s o_s e^(m_s - M) / L with
-// M the largest slice max and L = sum_s l_s e^(m_s - M); lse = M + log L (-inf and a zero row
-// when no key was visible). The slices' weights e^(m_s - M) / L are computed once, in shared
-// memory, by as many threads as there are slices.
+// Block (query head, batch): out = sum_s o_s e^(m_s - M) / L with M the largest slice max and
+// L = sum_s l_s e^(m_s - M); lse = M + log L (-inf and a zero row when no key was visible). The
+// slices' weights e^(m_s - M) / L are computed once, in shared memory, by as many threads as
+// there are slices. Then thread (group, column) sums 4 outputs (one 16-byte load per slice) over
+// every groups-th slice, so that the loads of all slices are in flight at once, and the groups
+// meet in shared memory.
 template <class T>
 __global__ void merge_kernel(const float* part_m, const float* part_l, const float* part_o, int64_t slices, Geometry g,
                              View<T> out, float* lse) {
+  begin_chained();
   __shared__ float scratch[32];
   __shared__ float weights[kMaxMergedSlices];
+  __shared__ float4 sums[kMergeThreads];
   const int64_t h = blockIdx.x, b = blockIdx.y, row = b * g.Hq + h;
   const float* m = part_m + row * slices;
   const float* l = part_l + row * slices;
@@ -133,13 +140,35 @@ __global__ void merge_kernel(const float* part_m, const float* part_l, const flo
     weights[s] = total > 0.0f ? __expf(m[s] - top) / total : 0.0f;
   }
   __syncthreads();
-  for (int64_t d = threadIdx.x; d < g.Dv; d += blockDim.x) {
-    float o = 0.0f;
+  const int columns = static_cast<int>(g.Dv / 4), groups = kMergeThreads / columns;  // Dv in 32..256
+  const int column = threadIdx.x % columns, group = threadIdx.x / columns;
+  float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
 #pragma unroll 8
-    for (int64_t s = 0; s < slices; ++s) {
-      if (weights[s] != 0.0f) o += part_o[(row * slices + s) * g.Dv + d] * weights[s];  // else never written
+  for (int64_t s = group; s < slices; s += groups) {
+    const float w = weights[s];
+    if (w == 0.0f) continue;  // never written
+    const float4 o = reinterpret_cast<const float4*>(part_o + (row * slices + s) * g.Dv)[column];
+    acc.x += o.x * w;
+    acc.y += o.y * w;
+    acc.z += o.z * w;
+    acc.w += o.w * w;
+  }
+  sums[threadIdx.x] = acc;
+  __syncthreads();
+  if (group == 0) {
+    float4 o = sums[column];
+    for (int k = 1; k < groups; ++k) {
+      const float4 more = sums[k * columns + column];
+      o.x += more.x;
+      o.y += more.y;
+      o.z += more.z;
+      o.w += more.w;
     }
-    store(out.row(b, h, 0) + d, o);
+    T* dst = out.row(b, h, 0) + 4 * column;
+    store(dst, o.x);
+    store(dst + 1, o.y);
+    store(dst + 2, o.z);
+    store(dst + 3, o.w);
   }
   if (threadIdx.x == 0) lse[row] = total > 0.0f ? top + __logf(total) : -INFINITY;
 }
@@ -166,9 +195,9 @@ void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* ma
     using T = decltype(tag);
     const dim3 grid(static_cast<unsigned>(slices), static_cast<unsigned>(g.Hkv), static_cast<unsigned>(g.B));
     const auto launch = [&](auto per_lane) {
-      slice_kernel<T, decltype(per_lane)::value><<<grid, kThreadsPerBlock, 0, stream(q.device())>>>(
-          view_of<const T>(q), view_of<const T>(k), view_of<const T>(v), mask_of<T>(mask), g, slices,
-          part_m.data<float>(), part_l.data<float>(), part_o.data<float>());
+      launch_chained("decode attention", slice_kernel<T, decltype(per_lane)::value>, grid, kThreadsPerBlock, 0,
+                     q.device(), view_of<const T>(q), view_of<const T>(k), view_of<const T>(v), mask_of<T>(mask), g,
+                     slices, part_m.data<float>(), part_l.data<float>(), part_o.data<float>());
     };
     switch (g.D / 32) {
       case 1: launch(std::integral_constant<int, 1>{}); break;
@@ -176,12 +205,11 @@ void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* ma
       case 4: launch(std::integral_constant<int, 4>{}); break;
       default: launch(std::integral_constant<int, kMaxPerLane>{}); break;  // 8: supports() allows no other
     }
-    check_launch("decode attention");
-    merge_kernel<T><<<dim3(static_cast<unsigned>(g.Hq), static_cast<unsigned>(g.B)), 128, 0, stream(q.device())>>>(
-        part_m.data<float>(), part_l.data<float>(), part_o.data<float>(), slices, g, view_of<T>(out),
-        lse.data<float>());
+    launch_chained("decode attention merge", merge_kernel<T>,
+                   dim3(static_cast<unsigned>(g.Hq), static_cast<unsigned>(g.B)), kMergeThreads, 0, q.device(),
+                   part_m.data<float>(), part_l.data<float>(), part_o.data<float>(), slices, g, view_of<T>(out),
+                   lse.data<float>());
   });
-  check_launch("decode attention merge");
 }
 
 }  // namespace vg::cuda::decode

@@ -3,6 +3,7 @@
 // of src/backend/cpu/elementwise.cpp, computed in f32 for f32, bf16 and f16.
 #include "backend/constant_op.h"
 #include "backend/cpu/elementwise.h"
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/for_each_element.cuh"
 #include "backend/cuda/kernels.h"
@@ -144,6 +145,7 @@ struct BinaryFn {
 
 template <class T, BinaryOp kOp>
 __global__ void binary_dense_kernel(T* out, const T* a, const T* b, int64_t n) {
+  begin_chained();
   constexpr int V = kVector<T>;
   const int64_t packs = n / V;
   VG_GRID_STRIDE_LOOP(p, packs) {
@@ -310,10 +312,9 @@ void binary(BinaryOp op, const Tensor& a, const Tensor& b, const Tensor& out) {
       if (dense_alike(out, a) && dense_alike(out, b)) {  // the common case: 16-byte loads
         const int64_t n = out.numel();
         set_device(out.device().index);
-        binary_dense_kernel<T, kOp><<<grid_for((n + kVector<T> - 1) / kVector<T>), kThreads, 0, stream(out.device())>>>(
-            static_cast<T*>(out.data_ptr()), static_cast<const T*>(a.data_ptr()), static_cast<const T*>(b.data_ptr()),
-            n);
-        check_launch(binary_op_name(op));
+        launch_chained(binary_op_name(op), binary_dense_kernel<T, kOp>, grid_for((n + kVector<T> - 1) / kVector<T>),
+                       kThreads, 0, out.device(), static_cast<T*>(out.data_ptr()), static_cast<const T*>(a.data_ptr()),
+                       static_cast<const T*>(b.data_ptr()), n);
         return;
       }
       for_each_element<3>({&out, &a, &b}, binary_op_name(op),

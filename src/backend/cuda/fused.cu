@@ -5,6 +5,7 @@
 // (with the same threads_for_row).
 #include <algorithm>
 
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/fused.h"
 #include "backend/cuda/row_stats.cuh"
@@ -15,27 +16,40 @@ namespace {
 constexpr int kMaxRouted = 8;  // AltUp streams (router outputs)
 constexpr int kMaxMixed = 64;  // coefficients computed from them
 constexpr int kMaxWarps = 32;
+constexpr int kMaxNormParts = 3;  // rms_norm_rope: attention's q, k and v
 
-// Row r: m = tanh(rms_norm(x_r) . router_j / D) for j < N, then out_i = mix_i . m + offset.
-// Thread j < N sums router product j over the warps, thread i < M computes coefficient i.
+// AltUp's router with one coefficient mix, as a kernel takes it.
 template <class T>
-__global__ void altup_coefficients_kernel(const T* x, const T* norm_weight, const T* router, const T* mix, float eps,
-                                          float inv_d, float offset, T* out, int64_t D, int N, int M) {
+struct Router {
+  const T* norm_weight;  // [D]
+  const T* router;       // [N, D]
+  const T* mix;          // [M, N]
+  float eps, inv_d, offset;
+  int N, M;
+};
+
+// The AltUp coefficients of one row (D elements): m = tanh(rms_norm(row) . router_j / D) for
+// j < N, then coefs[i] = mix_i . m + offset for i < M, each rounded as the composition stores
+// it, into `coefs` (shared, M floats). Thread j < N sums router product j over the warps,
+// thread i < M computes coefficient i; the whole block calls it, and every thread sees the
+// coefficients when it returns.
+template <class T>
+__device__ void row_altup_coefficients(const T* row, const Router<T>& r, int64_t D, float* coefs) {
   __shared__ float scratch[32];
   __shared__ float dots[kMaxRouted][kMaxWarps];
   __shared__ float mix_s[kMaxMixed * kMaxRouted];
   __shared__ float routed[kMaxRouted];
-  for (int i = threadIdx.x; i < M * N; i += blockDim.x) mix_s[i] = load(mix + i);  // visible after block_sum
-  const T* row = x + blockIdx.x * D;
-  const float rstd = row_rstd(row, D, eps, scratch);
+  const int N = r.N, M = r.M;
+  for (int i = threadIdx.x; i < M * N; i += blockDim.x) mix_s[i] = load(r.mix + i);  // visible after block_sum
+  const float rstd = row_rstd(row, D, r.eps, scratch);
   float part[kMaxRouted];
 #pragma unroll
   for (int j = 0; j < kMaxRouted; ++j) part[j] = 0.0f;
   for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    const float normed = rounded<T>(load(row + i) * rstd * load(norm_weight + i));
+    const float normed = rounded<T>(load(row + i) * rstd * load(r.norm_weight + i));
 #pragma unroll
     for (int j = 0; j < kMaxRouted; ++j) {
-      if (j < N) part[j] = fmaf(normed, load(router + j * D + i), part[j]);
+      if (j < N) part[j] = fmaf(normed, load(r.router + j * D + i), part[j]);
     }
   }
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = static_cast<int>(blockDim.x / 32);
@@ -49,16 +63,25 @@ __global__ void altup_coefficients_kernel(const T* x, const T* norm_weight, cons
   if (threadIdx.x < N) {
     float d = 0.0f;
     for (int w = 0; w < warps; ++w) d += dots[threadIdx.x][w];
-    routed[threadIdx.x] = rounded<T>(tanhf(rounded<T>(rounded<T>(d) * inv_d)));
+    routed[threadIdx.x] = rounded<T>(tanhf(rounded<T>(rounded<T>(d) * r.inv_d)));
   }
   __syncthreads();
   if (threadIdx.x < M) {
     float c = 0.0f;
     for (int j = 0; j < N; ++j) c = fmaf(routed[j], mix_s[threadIdx.x * N + j], c);
     c = rounded<T>(c);
-    if (offset != 0.0f) c = c + offset;
-    store(out + blockIdx.x * M + threadIdx.x, c);
+    coefs[threadIdx.x] = r.offset != 0.0f ? rounded<T>(c + r.offset) : c;
   }
+  __syncthreads();
+}
+
+// Row r of x into out [rows, M].
+template <class T>
+__global__ void altup_coefficients_kernel(const T* x, Router<T> r, T* out, int64_t D) {
+  begin_chained();
+  __shared__ float coefs[kMaxMixed];
+  row_altup_coefficients(x + blockIdx.x * D, r, D, coefs);
+  if (threadIdx.x < r.M) store(out + blockIdx.x * r.M + threadIdx.x, coefs[threadIdx.x]);
 }
 
 template <class T>
@@ -71,6 +94,7 @@ struct Addends {
 template <class T>
 __global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale,
                                     bool scaled, T* out, const T* next_weight, T* normed, int64_t D) {
+  begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   const float rstd = row_rstd(x + base, D, eps, scratch);
@@ -91,35 +115,104 @@ __global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Adde
   }
 }
 
+// AltUp's streams: read (the predictions, or the streams they are predicted from) and written.
 template <class T>
 struct Streams {
-  const T* pred[kMaxRouted];
+  const T* in[kMaxRouted];
   T* out[kMaxRouted];
   int count = 0;
 };
 
-// Block (row, column chunk): corrected_i = pred_i + scale_i * innovation, as mix.cu's kernel
-// computes add_mixed, and the active stream times output_scale.
+// Elements begin, begin + step, ... of row r: corrected_i = pred_i + coef_i * innovation, as
+// mix.cu's kernel computes add_mixed, and the active stream times output_scale.
 template <class T>
-__global__ void altup_correct_kernel(Streams<T> s, const T* activated, const T* scale, const T* output_scale, T* scaled,
-                                     int active, int64_t D) {
-  const int64_t r = blockIdx.x;
-  float coef[kMaxRouted];
-#pragma unroll
-  for (int i = 0; i < kMaxRouted; ++i) coef[i] = i < s.count ? load(scale + r * s.count + i) : 0.0f;
-  for (int64_t e = blockIdx.y * blockDim.x + threadIdx.x; e < D; e += static_cast<int64_t>(blockDim.x) * gridDim.y) {
+__device__ void correct_row(const Streams<T>& s, const T* activated, const float* coef, const T* output_scale,
+                            T* scaled, int active, int64_t r, int64_t D, int64_t begin, int64_t step) {
+  for (int64_t e = begin; e < D; e += step) {
     const int64_t at = r * D + e;
-    const float innovation = rounded<T>(load(activated + at) - load(s.pred[active] + at));
+    const float innovation = rounded<T>(load(activated + at) - load(s.in[active] + at));
     float kept = 0.0f;
 #pragma unroll
     for (int i = 0; i < kMaxRouted; ++i) {
       if (i >= s.count) continue;
-      float acc = load(s.pred[i] + at);
+      float acc = load(s.in[i] + at);
       acc += coef[i] * innovation;
       store(s.out[i] + at, acc);
       if (i == active) kept = rounded<T>(acc);
     }
     store(scaled + at, output_scale != nullptr ? kept * load(output_scale + e) : kept);
+  }
+}
+
+// Block (row, column chunk) of altup_correct_streams.
+template <class T>
+__global__ void altup_correct_kernel(Streams<T> s, const T* activated, const T* scale, const T* output_scale, T* scaled,
+                                     int active, int64_t D) {
+  begin_chained();
+  const int64_t r = blockIdx.x;
+  float coef[kMaxRouted];
+#pragma unroll
+  for (int i = 0; i < kMaxRouted; ++i) coef[i] = i < s.count ? load(scale + r * s.count + i) : 0.0f;
+  correct_row(s, activated, coef, output_scale, scaled, active, r, D, blockIdx.y * blockDim.x + threadIdx.x,
+              static_cast<int64_t>(blockDim.x) * gridDim.y);
+}
+
+// Block r: activated = residual + rms_norm(x) (rms_norm_add_kernel's roundings), written and read
+// back by the block; its correction coefficients (offset included in the router); then
+// correct_row over the whole row.
+template <class T>
+__global__ void rms_norm_add_then_correct_kernel(const T* x, const T* weight, const T* residual, Router<T> router,
+                                                 Streams<T> s, const T* output_scale, T* activated, T* scaled,
+                                                 int active, int64_t D) {
+  begin_chained();
+  __shared__ float scratch[32];
+  __shared__ float coefs[kMaxMixed];
+  const int64_t base = blockIdx.x * D;
+  const float rstd = row_rstd(x + base, D, router.eps, scratch);
+  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+    const float normed = rounded<T>(load(x + base + i) * rstd * load(weight + i));
+    store(activated + base + i, load(residual + base + i) + normed);
+  }
+  __syncthreads();  // the row is read whole by the router
+  row_altup_coefficients(activated + base, router, D, coefs);
+  correct_row(s, activated, coefs, output_scale, scaled, active, blockIdx.x, D, threadIdx.x, blockDim.x);
+}
+
+// Block r: the predictions pred_i = stream_i + sum_j coef_ij stream_j (mix.cu's add_mixed, with
+// the coefficients of the active stream in shared memory), then rms_norm of the active prediction
+// as rms_norm_kernel takes it, each thread reading back the elements it wrote.
+template <class T>
+__global__ void altup_predict_then_norm_kernel(Streams<T> s, Router<T> router, int active, const T* input_norm,
+                                               T* normed, int64_t D) {
+  begin_chained();
+  __shared__ float scratch[32];
+  __shared__ float coefs[kMaxMixed];
+  const int64_t base = blockIdx.x * D;
+  const int n = s.count;
+  row_altup_coefficients(s.in[active] + base, router, D, coefs);
+  float ss = 0.0f;
+  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+    float y[kMaxRouted];
+#pragma unroll
+    for (int j = 0; j < kMaxRouted; ++j) y[j] = j < n ? load(s.in[j] + base + i) : 0.0f;
+#pragma unroll
+    for (int k = 0; k < kMaxRouted; ++k) {
+      if (k >= n) continue;
+      float acc = y[k];
+#pragma unroll
+      for (int j = 0; j < kMaxRouted; ++j) {
+        if (j < n) acc += coefs[k * n + j] * y[j];
+      }
+      store(s.out[k] + base + i, acc);
+      if (k == active) {
+        const float v = rounded<T>(acc);
+        ss += v * v;
+      }
+    }
+  }
+  const float rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(D) + router.eps);
+  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+    store(normed + base + i, load(s.out[active] + base + i) * rstd * load(input_norm + i));
   }
 }
 
@@ -132,6 +225,7 @@ struct Targets {
 
 template <class T>
 __global__ void rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Targets<T> targets, int64_t D) {
+  begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   const float rstd = row_rstd(x + base, D, eps, scratch);
@@ -141,23 +235,47 @@ __global__ void rms_norm_add_to_each_kernel(const T* x, const T* weight, float e
   }
 }
 
-// Row r of x (one head of one token) is normalised into shared memory, then rotated with the
-// tables of its token, row r / heads: y[i] = n[i] c[i] -/+ n[i +/- D/2] s[i], as rope.cu does.
+// Up to three tensors normalised (and rotated) in one launch: block b belongs to part p with
+// first_block[p] <= b < first_block[p + 1].
 template <class T>
-__global__ void rms_norm_rope_kernel(const T* x, const T* weight, float eps, const T* cos, const T* sin, T* out,
-                                     int64_t D, int64_t heads) {
+struct NormParts {
+  const T* x[kMaxNormParts];
+  const T* weight[kMaxNormParts];  // null: 1
+  T* out[kMaxNormParts];
+  int64_t heads[kMaxNormParts];
+  bool rotate[kMaxNormParts];
+  int64_t first_block[kMaxNormParts + 1];
+  int count = 0;
+};
+
+// Row r of a part (one head of one token) is normalised into shared memory, then rotated with the
+// tables of its token, row r / heads: y[i] = n[i] c[i] -/+ n[i +/- D/2] s[i], as rope.cu does
+// (or stored as it is, for a part that is not rotated).
+template <class T>
+__global__ void rms_norm_rope_kernel(NormParts<T> p, float eps, const T* cos, const T* sin, int64_t D) {
+  begin_chained();
   __shared__ float scratch[32];
   extern __shared__ float normed[];  // [D]
-  const int64_t base = blockIdx.x * D, table = (blockIdx.x / heads) * D, half = D / 2;
+  int k = 0;
+  while (k + 1 < p.count && blockIdx.x >= p.first_block[k + 1]) ++k;
+  const int64_t r = blockIdx.x - p.first_block[k];
+  const int64_t base = r * D, table = (r / p.heads[k]) * D, half = D / 2;
+  const T* x = p.x[k];
+  const T* weight = p.weight[k];
   const float rstd = row_rstd(x + base, D, eps, scratch);
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x)
-    normed[i] = rounded<T>(load(x + base + i) * rstd * load(weight + i));
+  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+    normed[i] = rounded<T>(load(x + base + i) * rstd * (weight != nullptr ? load(weight + i) : 1.0f));
+  }
   __syncthreads();
   for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+    if (!p.rotate[k]) {
+      store(p.out[k] + base + i, normed[i]);
+      continue;
+    }
     const bool first = i < half;
     const float xi = normed[i], xp = normed[first ? i + half : i - half];
     const float c = load(cos + table + i), s = load(sin + table + i);
-    store(out + base + i, first ? xi * c - xp * s : xi * c + xp * s);
+    store(p.out[k] + base + i, first ? xi * c - xp * s : xi * c + xp * s);
   }
 }
 
@@ -165,6 +283,7 @@ __global__ void rms_norm_rope_kernel(const T* x, const T* weight, float eps, con
 // as the composition stores them.
 template <class T>
 __global__ void gaussian_topk_shift_kernel(const T* x, float multiplier, T* out, int64_t D) {
+  begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   const RowMoments moments = row_moments(x + base, D, scratch);
@@ -189,30 +308,87 @@ const T* data_of(const Tensor& t) {
   return static_cast<const T*>(t.data_ptr());
 }
 
-}  // namespace
-
-bool altup_coefficients_apply(int64_t D, const Tensor& norm_weight, const Tensor& router, const Tensor& mix) {
-  return norm_weight.rank() == 1 && norm_weight.size(0) == D && router.rank() == 2 && router.size(1) == D &&
-         router.size(0) >= 1 && router.size(0) <= kMaxRouted && mix.rank() == 2 && mix.size(1) == router.size(0) &&
-         mix.size(0) >= 1 && mix.size(0) <= kMaxMixed;
+template <class T>
+Router<T> router_of(const AltUpRouting& r, int64_t D) {
+  return {data_of<T>(r.norm_weight),
+          data_of<T>(r.router),
+          data_of<T>(r.mix),
+          static_cast<float>(r.eps),
+          static_cast<float>(1.0 / static_cast<double>(D)),
+          static_cast<float>(r.offset),
+          static_cast<int>(r.router.size(0)),
+          static_cast<int>(r.mix.size(0))};
 }
 
-void altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router, const Tensor& mix,
-                        double offset, const Tensor& out) {
+// Threads of a block that routes a row: threads_for_row, and at least one per coefficient.
+int routing_threads(const AltUpRouting& r, int64_t D) {
+  return std::max(threads_for_row(D), 32 * static_cast<int>((r.mix.size(0) + 31) / 32));
+}
+
+template <class T>
+Streams<T> streams_of(const std::vector<Tensor>& in, const std::vector<Tensor>& out) {
+  Streams<T> s;
+  s.count = static_cast<int>(in.size());
+  for (size_t i = 0; i < in.size(); ++i) {
+    s.in[i] = data_of<T>(in[i]);
+    s.out[i] = static_cast<T*>(out[i].data_ptr());
+  }
+  return s;
+}
+
+}  // namespace
+
+bool altup_coefficients_apply(int64_t D, const AltUpRouting& r) {
+  return r.norm_weight.rank() == 1 && r.norm_weight.size(0) == D && r.router.rank() == 2 && r.router.size(1) == D &&
+         r.router.size(0) >= 1 && r.router.size(0) <= kMaxRouted && r.mix.rank() == 2 &&
+         r.mix.size(1) == r.router.size(0) && r.mix.size(0) >= 1 && r.mix.size(0) <= kMaxMixed;
+}
+
+void altup_coefficients(const Tensor& x, const AltUpRouting& r, const Tensor& out) {
   const int64_t D = x.size(-1);
-  VG_ASSERT(altup_coefficients_apply(D, norm_weight, router, mix));
+  VG_ASSERT(altup_coefficients_apply(D, r));
   if (out.numel() == 0) return;
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "altup_coefficients", [&](auto tag) {
     using T = decltype(tag);
-    // At least M threads, for the coefficients.
-    const int threads = std::max(threads_for_row(D), 32 * static_cast<int>((mix.size(0) + 31) / 32));
-    altup_coefficients_kernel<T><<<rows_of(x), threads, 0, stream(x.device())>>>(
-        data_of<T>(x), data_of<T>(norm_weight), data_of<T>(router), data_of<T>(mix), static_cast<float>(eps),
-        static_cast<float>(1.0 / static_cast<double>(D)), static_cast<float>(offset), static_cast<T*>(out.data_ptr()),
-        D, static_cast<int>(router.size(0)), static_cast<int>(mix.size(0)));
+    launch_chained("altup_coefficients", altup_coefficients_kernel<T>, rows_of(x), routing_threads(r, D), 0, x.device(),
+                   data_of<T>(x), router_of<T>(r, D), static_cast<T*>(out.data_ptr()), D);
   });
-  check_launch("altup_coefficients");
+}
+
+void altup_predict_then_norm(const std::vector<Tensor>& streams, int64_t active, const AltUpRouting& r,
+                             const Tensor& input_norm, const std::vector<Tensor>& pred, const Tensor& normed) {
+  const Tensor& x = streams[static_cast<size_t>(active)];
+  const int64_t D = x.size(-1);
+  VG_ASSERT(altup_coefficients_apply(D, r) && r.mix.size(0) == r.router.size(0) * r.router.size(0) &&
+            streams.size() == static_cast<size_t>(r.router.size(0)) && pred.size() == streams.size());
+  if (x.numel() == 0) return;
+  set_device(x.device().index);
+  dispatch_floating(x.dtype(), "altup_predict_then_norm", [&](auto tag) {
+    using T = decltype(tag);
+    launch_chained("altup_predict_then_norm", altup_predict_then_norm_kernel<T>, rows_of(x), routing_threads(r, D), 0,
+                   x.device(), streams_of<T>(streams, pred), router_of<T>(r, D), static_cast<int>(active),
+                   data_of<T>(input_norm), static_cast<T*>(normed.data_ptr()), D);
+  });
+}
+
+void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tensor& residual,
+                               const std::vector<Tensor>& pred, int64_t active, const AltUpRouting& r,
+                               const Tensor* output_scale, const Tensor& activated,
+                               const std::vector<Tensor>& corrected, const Tensor& scaled) {
+  const int64_t D = x.size(-1);
+  VG_ASSERT(altup_coefficients_apply(D, r) && pred.size() == static_cast<size_t>(r.mix.size(0)) &&
+            corrected.size() == pred.size());
+  if (x.numel() == 0) return;
+  set_device(x.device().index);
+  dispatch_floating(x.dtype(), "rms_norm_add_then_correct", [&](auto tag) {
+    using T = decltype(tag);
+    launch_chained("rms_norm_add_then_correct", rms_norm_add_then_correct_kernel<T>, rows_of(x), routing_threads(r, D),
+                   0, x.device(), data_of<T>(x), data_of<T>(weight), data_of<T>(residual), router_of<T>(r, D),
+                   streams_of<T>(pred, corrected), output_scale != nullptr ? data_of<T>(*output_scale) : nullptr,
+                   static_cast<T*>(activated.data_ptr()), static_cast<T*>(scaled.data_ptr()), static_cast<int>(active),
+                   D);
+  });
 }
 
 void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends, double scale,
@@ -224,12 +400,12 @@ void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::
     using T = decltype(tag);
     Addends<T> a;
     for (size_t i = 0; i < addends.size(); ++i) a.a[i] = data_of<T>(addends[i]);
-    rms_norm_add_kernel<T><<<rows_of(x), threads_for_row(x.size(-1)), 0, stream(x.device())>>>(
-        data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale), scale != 1.0,
-        static_cast<T*>(out.data_ptr()), next_weight != nullptr ? data_of<T>(*next_weight) : nullptr,
-        normed != nullptr ? static_cast<T*>(normed->data_ptr()) : nullptr, x.size(-1));
+    launch_chained("rms_norm_add", rms_norm_add_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0, x.device(),
+                   data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale),
+                   scale != 1.0, static_cast<T*>(out.data_ptr()),
+                   next_weight != nullptr ? data_of<T>(*next_weight) : nullptr,
+                   normed != nullptr ? static_cast<T*>(normed->data_ptr()) : nullptr, x.size(-1));
   });
-  check_launch("rms_norm_add");
 }
 
 void altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activated, const Tensor& scale,
@@ -241,18 +417,13 @@ void altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activa
   const int64_t D = activated.size(-1);
   dispatch_floating(activated.dtype(), "altup_correct_streams", [&](auto tag) {
     using T = decltype(tag);
-    Streams<T> s;
-    s.count = static_cast<int>(pred.size());
-    for (size_t i = 0; i < pred.size(); ++i) {
-      s.pred[i] = data_of<T>(pred[i]);
-      s.out[i] = static_cast<T*>(corrected[i].data_ptr());
-    }
+    const Streams<T> s = streams_of<T>(pred, corrected);
     const dim3 grid(rows_of(activated), static_cast<unsigned>(std::min<int64_t>((D + kThreads - 1) / kThreads, 64)));
-    altup_correct_kernel<T><<<grid, kThreads, 0, stream(activated.device())>>>(
-        s, data_of<T>(activated), data_of<T>(scale), output_scale != nullptr ? data_of<T>(*output_scale) : nullptr,
-        static_cast<T*>(scaled.data_ptr()), static_cast<int>(active), D);
+    launch_chained("altup_correct_streams", altup_correct_kernel<T>, grid, kThreads, 0, activated.device(), s,
+                   data_of<T>(activated), data_of<T>(scale),
+                   output_scale != nullptr ? data_of<T>(*output_scale) : nullptr, static_cast<T*>(scaled.data_ptr()),
+                   static_cast<int>(active), D);
   });
-  check_launch("altup_correct_streams");
 }
 
 void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& targets,
@@ -268,25 +439,37 @@ void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, con
       t.in[i] = data_of<T>(targets[i]);
       t.out[i] = static_cast<T*>(outs[i].data_ptr());
     }
-    rms_norm_add_to_each_kernel<T><<<rows_of(x), threads_for_row(x.size(-1)), 0, stream(x.device())>>>(
-        data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), t, x.size(-1));
+    launch_chained("rms_norm_add_to_each", rms_norm_add_to_each_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0,
+                   x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), t, x.size(-1));
   });
-  check_launch("rms_norm_add_to_each");
 }
 
-void rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Tensor& cos, const Tensor& sin,
-                   const Tensor& out) {
-  const int64_t D = x.size(-1);
+void rms_norm_rope(const std::vector<NormRopePart>& parts, double eps, const Tensor& cos, const Tensor& sin) {
+  VG_ASSERT(!parts.empty() && parts.size() <= static_cast<size_t>(kMaxNormParts));
+  const Tensor& first = parts.front().x;
+  const int64_t D = first.size(-1);
   VG_CHECK(D <= 8192, "rms_norm_rope", "head dim ", D, " is too large for one block's shared memory");
-  set_device(x.device().index);
-  dispatch_floating(x.dtype(), "rms_norm_rope", [&](auto tag) {
+  set_device(first.device().index);
+  dispatch_floating(first.dtype(), "rms_norm_rope", [&](auto tag) {
     using T = decltype(tag);
-    rms_norm_rope_kernel<T>
-        <<<rows_of(x), threads_for_row(D), static_cast<size_t>(D) * sizeof(float), stream(x.device())>>>(
-            data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), data_of<T>(cos), data_of<T>(sin),
-            static_cast<T*>(out.data_ptr()), D, x.size(-2));
+    NormParts<T> p;
+    p.count = static_cast<int>(parts.size());
+    p.first_block[0] = 0;
+    for (int k = 0; k < p.count; ++k) {
+      const NormRopePart& part = parts[static_cast<size_t>(k)];
+      p.x[k] = data_of<T>(part.x);
+      p.weight[k] = optional_ptr<const T>(&part.weight);
+      p.out[k] = static_cast<T*>(part.out.data_ptr());
+      p.heads[k] = part.x.size(-2);
+      p.rotate[k] = part.rotate;
+      p.first_block[k + 1] = p.first_block[k] + rows_of(part.x);
+    }
+    VG_CHECK(p.first_block[p.count] < (int64_t{1} << 31), "rms_norm_rope", "too many rows for one launch");
+    if (p.first_block[p.count] == 0) return;
+    launch_chained("rms_norm_rope", rms_norm_rope_kernel<T>, static_cast<unsigned>(p.first_block[p.count]),
+                   threads_for_row(D), static_cast<size_t>(D) * sizeof(float), first.device(), p,
+                   static_cast<float>(eps), data_of<T>(cos), data_of<T>(sin), D);
   });
-  check_launch("rms_norm_rope");
 }
 
 void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out) {
@@ -294,10 +477,10 @@ void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out) 
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "gaussian_topk_shift", [&](auto tag) {
     using T = decltype(tag);
-    gaussian_topk_shift_kernel<T><<<rows_of(x), threads_for_row(x.size(-1)), 0, stream(x.device())>>>(
-        data_of<T>(x), static_cast<float>(multiplier), static_cast<T*>(out.data_ptr()), x.size(-1));
+    launch_chained("gaussian_topk_shift", gaussian_topk_shift_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0,
+                   x.device(), data_of<T>(x), static_cast<float>(multiplier), static_cast<T*>(out.data_ptr()),
+                   x.size(-1));
   });
-  check_launch("gaussian_topk_shift");
 }
 
 }  // namespace vg::cuda

@@ -10,11 +10,32 @@
 
 namespace vg::cuda {
 
-// Whether altup_coefficients takes these sizes: router [N, D] with N <= 8, mix [M, N] with M <= 64.
-bool altup_coefficients_apply(int64_t D, const Tensor& norm_weight, const Tensor& router, const Tensor& mix);
+// AltUp's router with one of its coefficient mixes: m = tanh(rms_norm(x, norm_weight, eps) .
+// router_j / D), coefficients = mix . m + offset.
+struct AltUpRouting {
+  const Tensor& norm_weight;  // [D]
+  const Tensor& router;       // [N, D]
+  const Tensor& mix;          // [M, N]
+  double eps;
+  double offset;
+};
+
+// Whether the kernels take these sizes: N <= 8 router outputs, M <= 64 coefficients.
+bool altup_coefficients_apply(int64_t D, const AltUpRouting& r);
 // out [..., M] from x [..., D].
-void altup_coefficients(const Tensor& x, const Tensor& norm_weight, double eps, const Tensor& router, const Tensor& mix,
-                        double offset, const Tensor& out);
+void altup_coefficients(const Tensor& x, const AltUpRouting& r, const Tensor& out);
+
+// pred[i] = streams[i] + sum_j c[i * N + j] streams[j] with c the coefficients of
+// streams[active] (M = N * N), and normed = rms_norm(pred[active], input_norm).
+void altup_predict_then_norm(const std::vector<Tensor>& streams, int64_t active, const AltUpRouting& r,
+                             const Tensor& input_norm, const std::vector<Tensor>& pred, const Tensor& normed);
+
+// activated = residual + rms_norm(x, weight), then altup_correct_streams with the coefficients of
+// activated (M = the number of streams).
+void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tensor& residual,
+                               const std::vector<Tensor>& pred, int64_t active, const AltUpRouting& r,
+                               const Tensor* output_scale, const Tensor& activated,
+                               const std::vector<Tensor>& corrected, const Tensor& scaled);
 
 // out = (((addends[0] + rms_norm(x, weight)) + addends[1]) + ...) * scale, 1 to 3 addends of x's
 // shape; with next_weight, also normed = rms_norm(out, *next_weight).
@@ -31,9 +52,18 @@ void altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activa
 void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& targets,
                           const std::vector<Tensor>& outs);
 
-// out = apply_rope(rms_norm(x, weight), cos, sin); x [..., H, hd], cos/sin [..., 1, hd].
-void rms_norm_rope(const Tensor& x, const Tensor& weight, double eps, const Tensor& cos, const Tensor& sin,
-                   const Tensor& out);
+// One tensor of rms_norm_rope: out = apply_rope(rms_norm(x, weight), cos, sin), or
+// rms_norm(x, weight) when not rotated; an undefined weight scales by 1.
+struct NormRopePart {
+  const Tensor& x;  // [..., H, hd]
+  const Tensor& weight;
+  const Tensor& out;
+  bool rotate;
+};
+
+// One to three parts of one head dim in one launch; cos/sin [..., 1, hd] with every rotated
+// part's leading dims.
+void rms_norm_rope(const std::vector<NormRopePart>& parts, double eps, const Tensor& cos, const Tensor& sin);
 
 // out = relu(x - (mean + multiplier * stddev)) over the last dim (population stddev).
 void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out);

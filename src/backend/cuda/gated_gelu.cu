@@ -1,4 +1,5 @@
 // The gated GELU (backend/cpu/gated_gelu.h) on the GPU: one pass forward, one backward, in f32.
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/gelu_tanh_math.h"
@@ -8,6 +9,7 @@ namespace {
 
 template <class T>
 __global__ void gated_gelu_kernel(const T* gate, const T* up, T* out, int64_t n) {
+  begin_chained();
   VG_GRID_STRIDE_LOOP(i, n) { store(out + i, gelu_tanh_value(load(gate + i)) * load(up + i)); }
 }
 
@@ -29,10 +31,9 @@ void gated_gelu(const Tensor& gate, const Tensor& up, const Tensor& out) {
   set_device(gate.device().index);
   dispatch_floating(gate.dtype(), "gated_gelu", [&](auto tag) {
     using T = decltype(tag);
-    gated_gelu_kernel<T><<<grid_for(n), kThreads, 0, stream(gate.device())>>>(
-        optional_ptr<T>(&gate), optional_ptr<T>(&up), optional_ptr<T>(&out), n);
+    launch_chained("gated_gelu", gated_gelu_kernel<T>, grid_for(n), kThreads, 0, gate.device(), optional_ptr<T>(&gate),
+                   optional_ptr<T>(&up), optional_ptr<T>(&out), n);
   });
-  check_launch("gated_gelu");
 }
 
 void gated_gelu_backward(const Tensor& gate, const Tensor& up, const Tensor& g, const Tensor* ggate,

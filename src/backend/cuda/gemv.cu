@@ -7,6 +7,7 @@
 // of a block finds them.
 #include <vector>
 
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/gemv.h"
 
@@ -63,7 +64,7 @@ struct Products {
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
 template <class T, int R>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock)
-    gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split) {
+    gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split, bool weights_first) {
   constexpr int E = kVector<T>;
   constexpr int64_t kChunk = 32 * kVectorsInFlight;
   __shared__ float partial[kWarpsPerBlock][R];
@@ -76,18 +77,27 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
   const int64_t vectors = in / E;
   const uint4* weights = reinterpret_cast<const uint4*>(p.w[g] + (f < features ? f : 0) * in);
   const uint4* inputs = reinterpret_cast<const uint4*>(x);
+  const int64_t end = f < features ? vectors : 0, stride = split * kChunk;
+
+  // The chunk of the weight row at `base`, streamed: read once, evicted first.
+  uint4 wv[kVectorsInFlight];
+  const auto load_chunk = [&](int64_t base) {
+#pragma unroll
+    for (int u = 0; u < kVectorsInFlight; ++u) {
+      const int64_t v = base + 32 * u;
+      if (base < end && v < vectors) wv[u] = __ldcs(weights + v);
+    }
+  };
+  // Weights no kernel of this step writes (a recorded decode step) are fetched while the kernel
+  // before this one finishes; only the inputs wait for it.
+  if (weights_first) load_chunk(part * kChunk + lane);
+  begin_chained();
+  if (!weights_first) load_chunk(part * kChunk + lane);
 
   float acc[R];
 #pragma unroll
   for (int r = 0; r < R; ++r) acc[r] = 0.0f;
-  const int64_t end = f < features ? vectors : 0;
-  for (int64_t base = part * kChunk + lane; base < end; base += split * kChunk) {
-    uint4 wv[kVectorsInFlight];
-#pragma unroll
-    for (int u = 0; u < kVectorsInFlight; ++u) {
-      const int64_t v = base + 32 * u;
-      if (v < vectors) wv[u] = __ldcs(weights + v);  // streamed: read once, evicted first
-    }
+  for (int64_t base = part * kChunk + lane; base < end; base += stride) {
 #pragma unroll
     for (int u = 0; u < kVectorsInFlight; ++u) {
       const int64_t v = base + 32 * u;
@@ -103,6 +113,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
         for (int e = 0; e < E; ++e) acc[r] = fmaf(wf[e], xf[e], acc[r]);
       }
     }
+    load_chunk(base + stride);
   }
 #pragma unroll
   for (int r = 0; r < R; ++r) {
@@ -125,9 +136,10 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
 template <class T, int R>
 void launch(const Tensor& x, const Products<T>& p, int split) {
   const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
-  gemv_kernel<T, R><<<blocks, 32 * kWarpsPerBlock, 0, stream(x.device())>>>(
-      static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split);
-  check_launch("gemv");
+  // While a step is recorded nothing in it writes weights (training steps are not recorded).
+  const bool weights_first = capturing(x.device().index);
+  launch_chained("gemv", gemv_kernel<T, R>, blocks, 32 * kWarpsPerBlock, 0, x.device(),
+                 static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split, weights_first);
 }
 
 // Warps per weight row: one per chunk of the row up to 4, so that a warp reads one or two chunks.

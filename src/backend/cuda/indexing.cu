@@ -4,6 +4,7 @@
 // Sums into repeated indices run in index order within one thread per output column, so results
 // are deterministic.
 #include "backend/cpu/indexing.h"
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/dim_split.h"
@@ -29,6 +30,7 @@ __device__ __forceinline__ int64_t index_at(const void* index, int64_t i) {
 // out[o, j, i] = x[o, index[j], i], copying words of W.
 template <class W, class I>
 __global__ void index_select_kernel(const W* x, const void* index, W* out, DimSplit g, int64_t k) {
+  begin_chained();
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
     out[t] = x[(o * g.extent + index_at<I>(index, j)) * g.inner + i];
@@ -38,6 +40,7 @@ __global__ void index_select_kernel(const W* x, const void* index, W* out, DimSp
 // out[o, index[j], i] = src[o, j, i], copying words of W.
 template <class W, class I>
 __global__ void index_copy_kernel(W* out, const void* index, const W* src, DimSplit g, int64_t k) {
+  begin_chained();
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
     out[(o * g.extent + index_at<I>(index, j)) * g.inner + i] = src[t];
@@ -59,6 +62,7 @@ __global__ void index_add_kernel(T* out, const void* index, const T* src, DimSpl
 // out[o, j, i] = x[o, index[o, j, i], i] (index shaped like out).
 template <class W, class I>
 __global__ void gather_kernel(const W* x, const void* index, W* out, DimSplit g, int64_t k) {
+  begin_chained();
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, o = t / (g.inner * k);
     out[t] = x[(o * g.extent + index_at<I>(index, t)) * g.inner + i];
@@ -90,11 +94,11 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
   with_word(x.dtype(), "index_select", [&](auto word) {
     using W = decltype(word);
     with_index_type(index.dtype(), [&](auto itag) {
-      index_select_kernel<W, decltype(itag)><<<grid_for(out.numel()), kThreads, 0, stream(out.device())>>>(
-          static_cast<const W*>(x.data_ptr()), index.data_ptr(), static_cast<W*>(out.data_ptr()), g, k);
+      launch_chained("index_select", index_select_kernel<W, decltype(itag)>, grid_for(out.numel()), kThreads, 0,
+                     out.device(), static_cast<const W*>(x.data_ptr()), index.data_ptr(),
+                     static_cast<W*>(out.data_ptr()), g, k);
     });
   });
-  check_launch("index_select");
 }
 
 void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
@@ -106,11 +110,11 @@ void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& s
   with_word(out.dtype(), "index_copy", [&](auto word) {
     using W = decltype(word);
     with_index_type(index.dtype(), [&](auto itag) {
-      index_copy_kernel<W, decltype(itag)><<<grid_for(src.numel()), kThreads, 0, stream(out.device())>>>(
-          static_cast<W*>(out.data_ptr()), index.data_ptr(), static_cast<const W*>(src.data_ptr()), g, index.numel());
+      launch_chained("index_copy", index_copy_kernel<W, decltype(itag)>, grid_for(src.numel()), kThreads, 0,
+                     out.device(), static_cast<W*>(out.data_ptr()), index.data_ptr(),
+                     static_cast<const W*>(src.data_ptr()), g, index.numel());
     });
   });
-  check_launch("index_copy");
 }
 
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
@@ -139,11 +143,10 @@ void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out) {
   with_word(x.dtype(), "gather", [&](auto word) {
     using W = decltype(word);
     with_index_type(index.dtype(), [&](auto itag) {
-      gather_kernel<W, decltype(itag)><<<grid_for(out.numel()), kThreads, 0, stream(out.device())>>>(
-          static_cast<const W*>(x.data_ptr()), index.data_ptr(), static_cast<W*>(out.data_ptr()), g, k);
+      launch_chained("gather", gather_kernel<W, decltype(itag)>, grid_for(out.numel()), kThreads, 0, out.device(),
+                     static_cast<const W*>(x.data_ptr()), index.data_ptr(), static_cast<W*>(out.data_ptr()), g, k);
     });
   });
-  check_launch("gather");
 }
 
 void scatter_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {

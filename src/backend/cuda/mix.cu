@@ -3,6 +3,7 @@
 // sums each row's coefficient gradients in a fixed order (no atomics).
 #include <type_traits>
 
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 
@@ -25,6 +26,7 @@ struct Operands {
 // elements e, e + stride, ... of it.
 template <class T, int kN, int kM>
 __global__ void mix_kernel(Operands<T> p, const T* c, int64_t rows, int64_t d) {
+  begin_chained();
   const int n = kN > 0 ? kN : p.n, m = kN > 0 ? kM : p.m;  // AltUp's shapes known: all in registers
   for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
     float coef[kMaxProducts];
@@ -146,11 +148,10 @@ void add_mixed(const std::vector<const Tensor*>& x, const std::vector<const Tens
     const dim3 grid(grid_for(rows * kThreads),
                     rows >= 256 ? 1u : static_cast<unsigned>((d + 2 * kThreads - 1) / (2 * kThreads)));
     with_shape(x.size(), y.size(), [&](auto n, auto m) {
-      mix_kernel<T, decltype(n)::value, decltype(m)::value>
-          <<<grid, kThreads, 0, stream(c.device())>>>(p, static_cast<const T*>(c.data_ptr()), rows, d);
+      launch_chained("add_mixed", mix_kernel<T, decltype(n)::value, decltype(m)::value>, grid, kThreads, 0, c.device(),
+                     p, static_cast<const T*>(c.data_ptr()), rows, d);
     });
   });
-  check_launch("add_mixed");
 }
 
 void add_mixed_backward(const std::vector<const Tensor*>& y, const Tensor& c, const std::vector<const Tensor*>& g,

@@ -3,6 +3,7 @@
 // statistics are computed in f32 and stored in their tensors (f32 for bf16 and f16 inputs).
 #include <cmath>
 
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/cuda/partial_sums.cuh"
@@ -28,6 +29,7 @@ unsigned launch_rows(const Rows& r, const char* op) {
 
 template <class T>
 __global__ void softmax_kernel(const T* x, T* y, int64_t n, bool log) {
+  begin_chained();
   __shared__ float scratch[32];
   const T* in = x + blockIdx.x * n;
   T* out = y + blockIdx.x * n;
@@ -64,6 +66,7 @@ __global__ void softmax_backward_kernel(const T* y, const T* g, T* gx, int64_t n
 template <class T>
 __global__ void layer_norm_kernel(const T* x, const T* w, const T* b, float eps, T* y, float* mean_out, float* rstd_out,
                                   int64_t n) {
+  begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * n;
   const RowMoments moments = row_moments(x + base, n, scratch);
@@ -105,6 +108,7 @@ __global__ void layer_norm_backward_kernel(const T* x, const T* w, const float* 
 
 template <class T>
 __global__ void rms_norm_kernel(const T* x, const T* w, float eps, T* y, float* rstd_out, int64_t n) {
+  begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * n;
   const float rstd = row_rstd(x + base, n, eps, scratch);
@@ -186,10 +190,9 @@ void softmax(const Tensor& x, const Tensor& out, bool log) {
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "softmax", [&](auto tag) {
     using T = decltype(tag);
-    softmax_kernel<T><<<launch_rows(r, "softmax"), kThreads, 0, stream(x.device())>>>(
-        static_cast<const T*>(x.data_ptr()), static_cast<T*>(out.data_ptr()), r.n, log);
+    launch_chained("softmax", softmax_kernel<T>, launch_rows(r, "softmax"), kThreads, 0, x.device(),
+                   static_cast<const T*>(x.data_ptr()), static_cast<T*>(out.data_ptr()), r.n, log);
   });
-  check_launch("softmax");
 }
 
 void softmax_backward(const Tensor& y, const Tensor& g, const Tensor& out, bool log) {
@@ -212,12 +215,11 @@ void layer_norm(const Tensor& x, const Tensor* w, const Tensor* b, double eps, c
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "layer_norm", [&](auto tag) {
     using T = decltype(tag);
-    layer_norm_kernel<T><<<launch_rows(r, "layer_norm"), kThreads, 0, stream(x.device())>>>(
-        static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), optional_ptr<T>(b), static_cast<float>(eps),
-        static_cast<T*>(y.data_ptr()), f32_data(mean, "layer_norm", "the statistics"),
-        f32_data(rstd, "layer_norm", "the statistics"), r.n);
+    launch_chained("layer_norm", layer_norm_kernel<T>, launch_rows(r, "layer_norm"), kThreads, 0, x.device(),
+                   static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), optional_ptr<T>(b), static_cast<float>(eps),
+                   static_cast<T*>(y.data_ptr()), f32_data(mean, "layer_norm", "the statistics"),
+                   f32_data(rstd, "layer_norm", "the statistics"), r.n);
   });
-  check_launch("layer_norm");
 }
 
 void layer_norm_backward(const Tensor& x, const Tensor* w, const Tensor& mean, const Tensor& rstd, const Tensor& g,
@@ -244,11 +246,10 @@ void rms_norm(const Tensor& x, const Tensor* w, double eps, const Tensor& y, con
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm", [&](auto tag) {
     using T = decltype(tag);
-    rms_norm_kernel<T><<<launch_rows(r, "rms_norm"), threads_for_row(r.n), 0, stream(x.device())>>>(
-        static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), static_cast<float>(eps), static_cast<T*>(y.data_ptr()),
-        f32_data(rstd, "rms_norm", "the statistics"), r.n);
+    launch_chained("rms_norm", rms_norm_kernel<T>, launch_rows(r, "rms_norm"), threads_for_row(r.n), 0, x.device(),
+                   static_cast<const T*>(x.data_ptr()), optional_ptr<T>(w), static_cast<float>(eps),
+                   static_cast<T*>(y.data_ptr()), f32_data(rstd, "rms_norm", "the statistics"), r.n);
   });
-  check_launch("rms_norm");
 }
 
 void rms_norm_backward(const Tensor& x, const Tensor* w, const Tensor& rstd, const Tensor& g, const Tensor& gx,

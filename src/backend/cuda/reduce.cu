@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "backend/constant_op.h"
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 #include "backend/dim_split.h"
@@ -85,6 +86,7 @@ __device__ void store_result(const Extreme& e, int64_t extent, int64_t row, T* o
 // One block per output element: its threads stride along the reduced dim.
 template <class T, ReduceOp kOp>
 __global__ void reduce_rows_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
+  begin_chained();
   const int64_t row = blockIdx.x;
   const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
   store_result<T, kOp>(reduce_range<T, kOp>(p, 0, g.extent, g.inner), g.extent, row, out, indices);
@@ -97,6 +99,7 @@ constexpr int64_t kChunk = 4096;
 
 template <class T, ReduceOp kOp>
 __global__ void reduce_chunks_kernel(const T* x, int64_t extent, float* part_values, int64_t* part_indices) {
+  begin_chained();
   const int64_t row = blockIdx.y, chunk = blockIdx.x, at = row * gridDim.x + chunk;
   const int64_t begin = chunk * kChunk, end = min(extent, begin + kChunk);
   const Extreme e = reduce_range<T, kOp>(x + row * extent, begin, end, 1);
@@ -112,6 +115,7 @@ __global__ void reduce_chunks_kernel(const T* x, int64_t extent, float* part_val
 template <class T, ReduceOp kOp>
 __global__ void combine_chunks_kernel(const float* part_values, const int64_t* part_indices, int64_t chunks,
                                       int64_t extent, T* out, int64_t* indices) {
+  begin_chained();
   const int64_t row = blockIdx.x;
   Extreme e = reduce_range<float, kOp>(part_values + row * chunks, 0, chunks, 1);
   if (threadIdx.x != 0) return;  // the only thread holding the block's result
@@ -122,6 +126,7 @@ __global__ void combine_chunks_kernel(const float* part_values, const int64_t* p
 // One thread per output element, for many outputs along a contiguous inner dim (coalesced).
 template <class T, ReduceOp kOp>
 __global__ void reduce_columns_kernel(const T* x, T* out, int64_t* indices, DimSplit g) {
+  begin_chained();
   VG_GRID_STRIDE_LOOP(row, g.outer * g.inner) {
     const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
     if constexpr (kOp == ReduceOp::Sum || kOp == ReduceOp::Mean) {
@@ -141,6 +146,7 @@ __global__ void reduce_columns_kernel(const T* x, T* out, int64_t* indices, DimS
 // Two passes per output element (mean, then squared deviations), one block per output.
 template <class T>
 __global__ void variance_kernel(const T* x, T* out, DimSplit g, int64_t correction) {
+  begin_chained();
   __shared__ float sums[32];
   const int64_t row = blockIdx.x;
   const T* p = x + (row / g.inner) * g.extent * g.inner + row % g.inner;
@@ -172,7 +178,6 @@ void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tens
   const int64_t outputs = g.outer * g.inner;
   if (outputs == 0) return;
   set_device(x.device().index);
-  cudaStream_t s = stream(x.device());
   dispatch_floating(x.dtype(), "reduce", [&](auto tag) {
     using T = decltype(tag);
     const T* src = static_cast<const T*>(x.data_ptr());
@@ -181,25 +186,26 @@ void reduce(ReduceOp op, const Tensor& x, int dim, const Tensor& out, const Tens
     with_reduce_op(op, [&](auto constant) {
       constexpr ReduceOp kOp = decltype(constant)::value;
       if (by_columns(g)) {
-        reduce_columns_kernel<T, kOp><<<grid_for(outputs), kThreads, 0, s>>>(src, dst, idx, g);
+        launch_chained("reduce", reduce_columns_kernel<T, kOp>, grid_for(outputs), kThreads, 0, x.device(), src, dst,
+                       idx, g);
       } else if (by_chunks(g)) {
         const int64_t chunks = (g.extent + kChunk - 1) / kChunk;
         Tensor values = Tensor::empty({outputs * chunks}, DType::F32, x.device());
         constexpr bool kExtreme = kOp == ReduceOp::Max || kOp == ReduceOp::Min;
         Tensor where = kExtreme ? Tensor::empty({outputs * chunks}, DType::I64, x.device()) : Tensor();
         int64_t* where_p = kExtreme ? where.data<int64_t>() : nullptr;
-        reduce_chunks_kernel<T, kOp>
-            <<<dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outputs)), kThreads, 0, s>>>(
-                src, g.extent, values.data<float>(), where_p);
-        combine_chunks_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(values.data<float>(), where_p,
-                                                                                          chunks, g.extent, dst, idx);
+        launch_chained("reduce", reduce_chunks_kernel<T, kOp>,
+                       dim3(static_cast<unsigned>(chunks), static_cast<unsigned>(outputs)), kThreads, 0, x.device(),
+                       src, g.extent, values.data<float>(), where_p);
+        launch_chained("reduce", combine_chunks_kernel<T, kOp>, static_cast<unsigned>(outputs), kThreads, 0, x.device(),
+                       values.data<float>(), where_p, chunks, g.extent, dst, idx);
       } else {
         VG_CHECK(outputs < (int64_t{1} << 31), "reduce", "too many outputs (", outputs, ") for one launch");
-        reduce_rows_kernel<T, kOp><<<static_cast<unsigned>(outputs), kThreads, 0, s>>>(src, dst, idx, g);
+        launch_chained("reduce", reduce_rows_kernel<T, kOp>, static_cast<unsigned>(outputs), kThreads, 0, x.device(),
+                       src, dst, idx, g);
       }
     });
   });
-  check_launch("reduce");
 }
 
 void variance(const Tensor& x, int dim, int64_t correction, const Tensor& out) {
@@ -211,10 +217,9 @@ void variance(const Tensor& x, int dim, int64_t correction, const Tensor& out) {
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "var", [&](auto tag) {
     using T = decltype(tag);
-    variance_kernel<T><<<static_cast<unsigned>(outputs), kThreads, 0, stream(x.device())>>>(
-        static_cast<const T*>(x.data_ptr()), static_cast<T*>(out.data_ptr()), g, correction);
+    launch_chained("var", variance_kernel<T>, static_cast<unsigned>(outputs), kThreads, 0, x.device(),
+                   static_cast<const T*>(x.data_ptr()), static_cast<T*>(out.data_ptr()), g, correction);
   });
-  check_launch("var");
 }
 
 }  // namespace vg::cuda

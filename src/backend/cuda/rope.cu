@@ -1,6 +1,7 @@
 // CUDA rotary position embedding with the CPU's contract (src/backend/cpu/rope.h): the HF
 // "rotate_half" layout over the last dim of a contiguous x, tables broadcast to x.
 #include "backend/cpu/rope.h"
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/for_each_element.cuh"
 #include "backend/cuda/kernels.h"
@@ -45,6 +46,7 @@ struct InverseFrequencies {
 template <class I>
 __global__ void rope_tables_kernel(const I* positions, int64_t t_count, int64_t half, InverseFrequencies inv,
                                    float* cos, float* sin) {
+  begin_chained();
   VG_GRID_STRIDE_LOOP(e, t_count * half) {
     const int64_t t = e / half, i = e % half;
     const float angle = static_cast<float>(positions[t]) * inv.values[i];
@@ -69,11 +71,10 @@ void rope_tables(const Tensor& positions, int64_t head_dim, double theta, const 
   set_device(cos.device().index);
   with_index_type(positions.dtype(), [&](auto tag) {
     using I = decltype(tag);
-    rope_tables_kernel<I><<<grid_for(t_count * half), kThreads, 0, stream(cos.device())>>>(
-        static_cast<const I*>(positions.data_ptr()), t_count, half, inv, static_cast<float*>(cos.data_ptr()),
-        static_cast<float*>(sin.data_ptr()));
+    launch_chained("rope_tables", rope_tables_kernel<I>, grid_for(t_count * half), kThreads, 0, cos.device(),
+                   static_cast<const I*>(positions.data_ptr()), t_count, half, inv, static_cast<float*>(cos.data_ptr()),
+                   static_cast<float*>(sin.data_ptr()));
   });
-  check_launch("rope_tables");
 }
 
 void rope(const Tensor& x, const Tensor& cos, const Tensor& sin, const Tensor& out, bool transpose) {

@@ -41,6 +41,7 @@ DeviceState& state(int index) {
     check(cudaDeviceGetAttribute(&s.capabilities.major, cudaDevAttrComputeCapabilityMajor, index), "device query");
     check(cudaDeviceGetAttribute(&shared, cudaDevAttrMaxSharedMemoryPerBlockOptin, index), "device query");
     s.capabilities.shared_per_block = static_cast<size_t>(shared);
+    s.capabilities.chained_launch = s.capabilities.major >= 9 && path_enabled("VG_CUDA_PDL");
   });
   return s;
 }
@@ -51,8 +52,10 @@ void check(cudaError_t status, const char* what) {
   VG_CHECK(status == cudaSuccess, "cuda", what, " failed: ", cudaGetErrorString(status));
 }
 
-void check_launch(const char* kernel) {
-  const cudaError_t status = cudaGetLastError();
+void check_launch(const char* kernel) { check_launch(kernel, cudaGetLastError()); }
+
+void check_launch(const char* kernel, cudaError_t status) {
+  if (status != cudaSuccess) (void)cudaGetLastError();  // the launch's error is not sticky: clear it
   VG_CHECK(status == cudaSuccess, "cuda", "kernel ", kernel, " did not launch: ", cudaGetErrorString(status));
 }
 

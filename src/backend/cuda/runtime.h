@@ -16,6 +16,8 @@ namespace vg::cuda {
 void check(cudaError_t status, const char* what);
 // Checks the last kernel launch (bad configuration, missing kernel image for this GPU).
 void check_launch(const char* kernel);
+// The same for a launch call's own status (cudaLaunchKernelEx).
+void check_launch(const char* kernel, cudaError_t status);
 
 // The device of the tensors at hand is made current before a launch.
 void set_device(int index);
@@ -27,7 +29,7 @@ cudaStream_t stream(int device_index);
 inline cudaStream_t stream(Device device) { return stream(device.index); }
 
 // A switch of the backend's paths read from the environment: on unless `name` is set to "0"
-// (VG_CUDA_GRAPHS, VG_CUDA_GEMV: to measure a path against the one it replaces).
+// (VG_CUDA_GRAPHS, VG_CUDA_GEMV, VG_CUDA_PDL: to measure a path against the one it replaces).
 bool path_enabled(const char* name);
 
 // True while the device's stream is being recorded into a graph (core/device_graph.h): host
@@ -38,6 +40,7 @@ bool capturing(int device_index);
 struct Capabilities {
   int major = 0;                // compute capability: 8+ has bf16 tensor cores (mma.sync)
   size_t shared_per_block = 0;  // bytes of shared memory a block may opt in to
+  bool chained_launch = false;  // programmatic dependent launch (sm_90+, unless VG_CUDA_PDL=0)
 };
 const Capabilities& capabilities(int device_index);
 

@@ -3,6 +3,7 @@
 // that rank is below k, writes itself to that slot. O(n^2) comparisons per row, spread over the
 // block: meant for the short rows topk serves (frame scores), not for a vocabulary.
 #include "backend/cpu/topk.h"
+#include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/kernels.h"
 
@@ -24,6 +25,7 @@ __device__ __forceinline__ bool comes_before(float a, int64_t ia, float b, int64
 // shared memory.
 template <class T>
 __global__ void topk_kernel(const T* x, int64_t n, int64_t k, bool largest, T* values, int64_t* indices) {
+  begin_chained();
   constexpr int kTile = 1024;
   __shared__ float tile[kTile];
   const T* row = x + blockIdx.x * n;
@@ -56,11 +58,10 @@ void topk_rows(const Tensor& x, int64_t k, bool largest, const Tensor& values, c
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "topk", [&](auto tag) {
     using T = decltype(tag);
-    topk_kernel<T><<<static_cast<unsigned>(rows), kThreads, 0, stream(x.device())>>>(
-        static_cast<const T*>(x.data_ptr()), n, k, largest, static_cast<T*>(values.data_ptr()),
-        indices.data<int64_t>());
+    launch_chained("topk", topk_kernel<T>, static_cast<unsigned>(rows), kThreads, 0, x.device(),
+                   static_cast<const T*>(x.data_ptr()), n, k, largest, static_cast<T*>(values.data_ptr()),
+                   indices.data<int64_t>());
   });
-  check_launch("topk");
 }
 
 }  // namespace vg::cuda

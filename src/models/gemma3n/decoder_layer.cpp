@@ -11,29 +11,14 @@ namespace {
 using models::apply_linear;
 
 // Both AltUp steps take their coefficients from the router (transformers'
-// compute_router_modalities and what follows it), in altup_coefficients: m = tanh(RMSNorm(x) @
-// Wr^T / D) -> [B, T, N], then m @ Wmix^T + offset. The 1/D scales the [B, T, N] product rather
-// than the [B, T, D] input: the same values (exactly so for a power-of-two D) for a fraction of
-// the work.
-
-// AltUp predict: pred_i = S_i + sum_j C[i][j] S_j with per-token coefficients C = (m @ Wp^T)
-// reshaped [N, N] row-major: one fused pass (add_mixed).
-std::vector<Tensor> altup_predict(const Config& c, const LayerWeights& w, const std::vector<Tensor>& streams) {
-  const Tensor& active = streams[static_cast<size_t>(c.altup_active_idx)];
-  Tensor coefs = altup_coefficients(active, w.router_norm, c.rms_norm_eps, w.modality_router, w.prediction_coefs,
-                                    0.0);     // [B, T, N*N]
-  return add_mixed(streams, streams, coefs);  // N x [B, T, D]
-}
-
-// AltUp correct: corr_i = pred_i + (m2 @ Wc^T + 1)_i * (activated - pred_active), with the
-// corrected active stream scaled for the per-layer input gate (when the config scales it).
-std::pair<std::vector<Tensor>, Tensor> altup_correct(const Config& c, const LayerWeights& w,
-                                                     const std::vector<Tensor>& pred, const Tensor& activated) {
-  Tensor scale = altup_coefficients(activated, w.router_norm, c.rms_norm_eps, w.modality_router, w.correction_coefs,
-                                    1.0);  // [B, T, N]
-  return altup_correct_streams(pred, activated, scale, c.altup_active_idx,
-                               c.altup_correct_scale ? w.correct_output_scale : Tensor());  // N x [B, T, D], [B, T, D]
-}
+// compute_router_modalities and what follows it), in ops/fused.h: m = tanh(RMSNorm(x) @ Wr^T / D)
+// -> [B, T, N], then m @ Wmix^T + offset. The 1/D scales the [B, T, N] product rather than the
+// [B, T, D] input: the same values (exactly so for a power-of-two D) for a fraction of the work.
+//   predict: pred_i = S_i + sum_j C[i][j] S_j, C = (m @ Wp^T) reshaped [N, N] row-major, m from
+//            the active stream; the layer's input norm of the active prediction in the same pass.
+//   correct: corr_i = pred_i + (m2 @ Wc^T + 1)_i * (activated - pred_active), m2 from the
+//            activated stream (the MLP's branch joining the residual, in the same pass), with the
+//            corrected active stream scaled for the per-layer input gate (when the config scales it).
 
 // The projections that read the normed input: q, k and v (k and v on producers only) and
 // LAuReL's first, in one launch on a decode step.
@@ -60,12 +45,15 @@ Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const In
   const int64_t hd = c.head_dim;
   // [B, T, H * hd] -> [B, T, H, hd] -> normed, rotated -> [B, H, T, hd]
   const bool producer = !c.is_kv_consumer(layer);
-  Tensor q = x.q.view({B, T, H, hd});
-  q = rms_norm_rope(q, w.q_norm, c.rms_norm_eps, in.rope.cos, in.rope.sin).transpose(1, 2);
+  std::vector<NormRope> parts = {{x.q.view({B, T, H, hd}), w.q_norm, true}};
   if (producer) {
-    Tensor k = x.k.view({B, T, K, hd});
-    k = rms_norm_rope(k, w.k_norm, c.rms_norm_eps, in.rope.cos, in.rope.sin).transpose(1, 2);
-    Tensor v = rms_norm(x.v.view({B, T, K, hd}), Tensor(), c.rms_norm_eps).transpose(1, 2);
+    parts.push_back({x.k.view({B, T, K, hd}), w.k_norm, true});
+    parts.push_back({x.v.view({B, T, K, hd}), Tensor(), false});
+  }
+  const std::vector<Tensor> normed = rms_norm_rope_each(parts, c.rms_norm_eps, in.rope.cos, in.rope.sin);
+  const Tensor q = normed[0].transpose(1, 2);
+  if (producer) {
+    const Tensor k = normed[1].transpose(1, 2), v = normed[2].transpose(1, 2);
     if (in.cache != nullptr) {
       KVCache::View cached = in.cache->append(layer, k, v, in.valid);  // past + this step
       kv = {cached.k, cached.v, cached.valid};
@@ -113,9 +101,10 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
                                   SharedKV& kv, const models::LoraSet* lora) {
   const double eps = c.rms_norm_eps;
   const auto active = static_cast<size_t>(c.altup_active_idx);
-  std::vector<Tensor> pred = altup_predict(c, w, streams);  // N x [B, T, D]
+  // N x [B, T, D], [B, T, D]
+  const auto [pred, xn] = altup_predict_then_norm(streams, c.altup_active_idx, w.router_norm, eps, w.modality_router,
+                                                  w.prediction_coefs, w.input_norm);
   const Tensor& a = pred[active];
-  Tensor xn = rms_norm(a, w.input_norm, eps);
   const InputProjections projected = project_input(c, w, layer, xn, lora);
   // LAuReL: xn + RMSNorm(xn @ Wl^T @ Wr^T)
   Tensor laurel = rms_norm_add(apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, eps, {xn});
@@ -123,8 +112,10 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
   const auto [s1, s1_normed] =
       rms_norm_add_then_norm(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps,
                              {a, laurel}, 1.0 / std::sqrt(2.0), w.pre_ffn_norm);
-  Tensor out = rms_norm_add(mlp(c, w, layer, s1_normed, lora), w.post_ffn_norm, eps, {s1});
-  auto [corrected, f] = altup_correct(c, w, pred, out);
+  // N x [B, T, D], [B, T, D]
+  auto [corrected, f] = rms_norm_add_then_correct(
+      mlp(c, w, layer, s1_normed, lora), w.post_ffn_norm, eps, s1, pred, c.altup_active_idx, w.router_norm,
+      w.modality_router, w.correction_coefs, c.altup_correct_scale ? w.correct_output_scale : Tensor());
 
   // Per-layer input gate: the corrected active stream, scaled, gates this layer's PLE input.
   f = gated_gelu(apply_linear(w.ple_gate, f, lora), ple);  // [B, T, P]

@@ -1,0 +1,50 @@
+// Chained launches (programmatic dependent launch, sm_90+): a kernel launched by launch_chained
+// may be scheduled while the kernel before it on the stream is still running. A decode step is
+// about 800 short kernels, and without this each one's launch and ramp-up waits for the previous
+// one to drain: a gap of the same order as the kernels themselves.
+//
+// The contract: a chained kernel calls begin_chained() first, before any return and before it
+// touches global memory that an earlier kernel may write (it may read weights that nothing on the
+// stream writes, as a recorded decode step's GEMVs do). That waits until the kernel before it has finished and its writes are visible
+// (which, by induction, covers every kernel before that), and then lets the next chained kernel be
+// scheduled. Kernels launched the plain way are unaffected: the wait is a no-op for them, and a
+// plain launch after a chained kernel waits for it to finish as usual.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <utility>
+
+#include "backend/cuda/runtime.h"
+#include "core/device.h"
+
+namespace vg::cuda {
+
+__device__ __forceinline__ void begin_chained() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  cudaGridDependencySynchronize();
+  cudaTriggerProgrammaticLaunchCompletion();
+#endif
+}
+
+// kernel<<<grid, block, shared_bytes, stream(device)>>>(args...), chained where the GPU supports
+// it; `name` names the kernel in a launch error.
+template <class... Params, class... Args>
+void launch_chained(const char* name, void (*kernel)(Params...), dim3 grid, dim3 block, size_t shared_bytes,
+                    Device device, Args&&... args) {
+  cudaLaunchConfig_t config{};
+  config.gridDim = grid;
+  config.blockDim = block;
+  config.dynamicSmemBytes = shared_bytes;
+  config.stream = stream(device);
+  cudaLaunchAttribute chained{};
+  chained.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  chained.val.programmaticStreamSerializationAllowed = 1;
+  if (capabilities(device.index).chained_launch) {
+    config.attrs = &chained;
+    config.numAttrs = 1;
+  }
+  check_launch(name, cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...));
+}
+
+}  // namespace vg::cuda
