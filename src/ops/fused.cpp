@@ -52,6 +52,28 @@ void check_active_stream(const char* op, const std::vector<Tensor>& streams, int
            streams.size());
 }
 
+// linear_gated_gelu with `up` or linear_gated_gelu_by with `multiplier` (the other null).
+Tensor gated_product(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier) {
+  if constexpr (kCudaBuild) {
+    std::vector<Tensor> operands = {x, gate, up != nullptr ? *up : *multiplier};
+    if (fusable(operands) && x.rank() >= 1 && gate.rank() == 2) {
+      const Tensor rows = x.reshape({-1, x.size(-1)});
+      const Tensor by = multiplier != nullptr && multiplier->numel() == rows.size(0) * gate.size(0)
+                            ? multiplier->reshape({rows.size(0), gate.size(0)})
+                            : Tensor();
+      Shape shape = x.shape();
+      shape[shape.rank() - 1] = gate.size(0);
+      if ((multiplier == nullptr || multiplier->shape() == shape) &&
+          cuda::linear_gated_gelu_applies(rows, gate, up, by.defined() ? &by : nullptr)) {
+        Tensor out = Tensor::empty(shape, x.dtype(), x.device());
+        cuda::linear_gated_gelu(rows, gate, up, by.defined() ? &by : nullptr, out);
+        return out;
+      }
+    }
+  }
+  return gated_gelu(linear(x, gate), up != nullptr ? linear(x, *up) : *multiplier);
+}
+
 void check_addends(const char* op, const std::vector<Tensor>& addends) {
   VG_CHECK(!addends.empty() && addends.size() <= 3, op, "takes one to three addends, got ", addends.size());
 }
@@ -283,6 +305,14 @@ std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weig
   std::vector<Tensor> outs;
   for (const Tensor& w : weights) outs.push_back(linear(x, w));
   return outs;
+}
+
+Tensor linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor& up) {
+  return gated_product(x, gate, &up, nullptr);
+}
+
+Tensor linear_gated_gelu_by(const Tensor& x, const Tensor& gate, const Tensor& multiplier) {
+  return gated_product(x, gate, nullptr, &multiplier);
 }
 
 }  // namespace vg

@@ -92,4 +92,11 @@ Tensor gaussian_topk_shift(const Tensor& x, double multiplier);
 // linear(x, weights[i]) for every i (no biases): on CUDA one launch for all when x has few rows.
 std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights);
 
+// gated_gelu(linear(x, gate), linear(x, up)): a gated MLP's hidden activations (no biases), on
+// CUDA one launch when x has few rows.
+Tensor linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor& up);
+// gated_gelu(linear(x, gate), multiplier): a gate over a tensor of the product's shape (Gemma
+// 3n's per-layer inputs), likewise.
+Tensor linear_gated_gelu_by(const Tensor& x, const Tensor& gate, const Tensor& multiplier);
+
 }  // namespace vg

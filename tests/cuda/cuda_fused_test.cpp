@@ -329,5 +329,31 @@ TEST(CudaFused, LinearManyEqualsSeparateProducts) {
   }
 }
 
+TEST(CudaFused, LinearGatedGeluMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  // Rows of 264 (one 16-byte vector past a whole chunk when gated: gate and up share a chunk) and
+  // 4,096 (gate and up split over warps); 12 rows take the composition.
+  for (const int64_t in : {264, 4096}) {
+    for (const int64_t rows : {1, 3, 8, 12}) {
+      const std::vector<Tensor> v = {rnd({rows, in}, 130), rnd({77, in}, 131), rnd({77, in}, 132),
+                                     rnd({rows, 77}, 133)};
+      const std::string shape = std::to_string(rows) + " rows of " + std::to_string(in);
+      expect_fused_matches(
+          "linear_gated_gelu, " + shape, {v[0], v[1], v[2]},
+          [](const auto& t) { return linear_gated_gelu(t[0], t[1], t[2]); },
+          [](const auto& t) { return gated_gelu(linear(t[0], t[1]), linear(t[0], t[2])); }, 1e-5, 2e-2, 1e-2);
+      expect_fused_matches(
+          "linear_gated_gelu_by, " + shape, {v[0], v[1], v[3]},
+          [](const auto& t) { return linear_gated_gelu_by(t[0], t[1], t[2]); },
+          [](const auto& t) { return gated_gelu(linear(t[0], t[1]), t[2]); }, 1e-5, 2e-2, 1e-2);
+    }
+  }
+  // [B, T, in] inputs, as the model passes them.
+  expect_fused_matches(
+      "linear_gated_gelu_by of [1, 1, 264]", {rnd({1, 1, 264}, 134), rnd({40, 264}, 135), rnd({1, 1, 40}, 136)},
+      [](const auto& t) { return linear_gated_gelu_by(t[0], t[1], t[2]); },
+      [](const auto& t) { return gated_gelu(linear(t[0], t[1]), t[2]); }, 1e-5, 2e-2, 1e-2);
+}
+
 }  // namespace
 }  // namespace vg

@@ -10,6 +10,7 @@
 #include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/gemv.h"
+#include "backend/gelu_tanh_math.h"
 
 namespace vg::cuda {
 namespace {
@@ -53,7 +54,15 @@ struct Products {
   int64_t features[kMaxProducts];
   int64_t first_block[kMaxProducts + 1];
   int count = 0;
+  // Gated (one product, the gate): the up projection's weights [features, in] (Gating::ByProduct)
+  // or the multiplier [rows, features] (Gating::ByTensor).
+  const T* up = nullptr;
+  const T* multiplier = nullptr;
 };
+
+// What the kernel stores: the products, or gated_gelu(gate, up) of a gate product and either
+// a second product of the same input or a given tensor.
+enum class Gating { None, ByProduct, ByTensor };
 
 // Block: kWarpsPerBlock / S features of one product, S = split warps per feature; warp: one
 // S-th of feature f's weight row for all `rows` (<= R) input rows. The row is read in chunks of
@@ -62,12 +71,14 @@ struct Products {
 // shared memory (in a fixed order). A long row split over several warps keeps more of the GPU
 // busy when the features are few (Gemma's down projection: 2,048 rows of 8,192).
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
-template <class T, int R>
+template <class T, int R, Gating kGating>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock)
     gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split, bool weights_first) {
   constexpr int E = kVector<T>;
   constexpr int64_t kChunk = 32 * kVectorsInFlight;
-  __shared__ float partial[kWarpsPerBlock][R];
+  // Gated by a product, a warp's row is the gate's row followed by up's: two sums.
+  constexpr int kHalves = kGating == Gating::ByProduct ? 2 : 1;
+  __shared__ float partial[kWarpsPerBlock][kHalves][R];
   int g = 0;
   while (g + 1 < p.count && blockIdx.x >= p.first_block[g + 1]) ++g;
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
@@ -75,9 +86,11 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
   const int64_t f = (blockIdx.x - p.first_block[g]) * (kWarpsPerBlock / split) + warp / split;
   const int part = warp % split;
   const int64_t vectors = in / E;
-  const uint4* weights = reinterpret_cast<const uint4*>(p.w[g] + (f < features ? f : 0) * in);
+  const int64_t row_offset = (f < features ? f : 0) * in;
+  const uint4* weights = reinterpret_cast<const uint4*>(p.w[g] + row_offset);
+  const uint4* up = kHalves == 2 ? reinterpret_cast<const uint4*>(p.up + row_offset) : nullptr;
   const uint4* inputs = reinterpret_cast<const uint4*>(x);
-  const int64_t end = f < features ? vectors : 0, stride = split * kChunk;
+  const int64_t end = f < features ? kHalves * vectors : 0, stride = split * kChunk;
 
   // The chunk of the weight row at `base`, streamed: read once, evicted first.
   uint4 wv[kVectorsInFlight];
@@ -85,7 +98,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
 #pragma unroll
     for (int u = 0; u < kVectorsInFlight; ++u) {
       const int64_t v = base + 32 * u;
-      if (base < end && v < vectors) wv[u] = __ldcs(weights + v);
+      if (base < end && v < end) wv[u] = __ldcs(kHalves == 2 && v >= vectors ? up + (v - vectors) : weights + v);
     }
   };
   // Weights no kernel of this step writes (a recorded decode step) are fetched while the kernel
@@ -94,32 +107,42 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
   begin_chained();
   if (!weights_first) load_chunk(part * kChunk + lane);
 
-  float acc[R];
+  float acc[kHalves][R];
 #pragma unroll
-  for (int r = 0; r < R; ++r) acc[r] = 0.0f;
+  for (int h = 0; h < kHalves; ++h) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) acc[h][r] = 0.0f;
+  }
   for (int64_t base = part * kChunk + lane; base < end; base += stride) {
 #pragma unroll
     for (int u = 0; u < kVectorsInFlight; ++u) {
       const int64_t v = base + 32 * u;
-      if (v >= vectors) continue;
+      if (v >= end) continue;
+      const int half = kHalves == 2 && v >= vectors ? 1 : 0;
+      const int64_t column = v - half * vectors;
       float wf[E];
       unpack<T>(wv[u], wf);
 #pragma unroll
       for (int r = 0; r < R; ++r) {
         if (r >= rows) continue;
         float xf[E];
-        unpack<T>(__ldg(inputs + r * vectors + v), xf);
+        unpack<T>(__ldg(inputs + r * vectors + column), xf);
+        float sum = acc[half][r];
 #pragma unroll
-        for (int e = 0; e < E; ++e) acc[r] = fmaf(wf[e], xf[e], acc[r]);
+        for (int e = 0; e < E; ++e) sum = fmaf(wf[e], xf[e], sum);
+        acc[half][r] = sum;
       }
     }
     load_chunk(base + stride);
   }
 #pragma unroll
-  for (int r = 0; r < R; ++r) {
-    const float sum = warp_sum(acc[r]);
-    if (split > 1 && lane == 0) partial[warp][r] = sum;
-    acc[r] = sum;
+  for (int h = 0; h < kHalves; ++h) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) {
+      const float sum = warp_sum(acc[h][r]);
+      if (split > 1 && lane == 0) partial[warp][h][r] = sum;
+      acc[h][r] = sum;
+    }
   }
   if (split > 1) __syncthreads();
   if (lane != 0 || part != 0 || f >= features) return;
@@ -127,18 +150,30 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
 #pragma unroll
   for (int r = 0; r < R; ++r) {
     if (r >= rows) continue;
-    float sum = acc[r];
-    for (int k = 1; k < split; ++k) sum += partial[warp + k][r];
-    store(p.out[g] + r * features + f, bias != nullptr ? sum + load(bias + f) : sum);
+    float sums[kHalves];
+#pragma unroll
+    for (int h = 0; h < kHalves; ++h) {
+      sums[h] = acc[h][r];
+      for (int k = 1; k < split; ++k) sums[h] += partial[warp + k][h][r];
+    }
+    T* out = p.out[g] + r * features + f;
+    if constexpr (kGating == Gating::None) {
+      store(out, bias != nullptr ? sums[0] + load(bias + f) : sums[0]);
+    } else {
+      // As gated_gelu reads the stored products.
+      const float other =
+          kGating == Gating::ByProduct ? rounded<T>(sums[kHalves - 1]) : load(p.multiplier + r * features + f);
+      store(out, gelu_tanh_value(rounded<T>(sums[0])) * other);
+    }
   }
 }
 
-template <class T, int R>
+template <class T, int R, Gating kGating>
 void launch(const Tensor& x, const Products<T>& p, int split) {
   const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
   // While a step is recorded nothing in it writes weights (training steps are not recorded).
   const bool weights_first = capturing(x.device().index);
-  launch_chained("gemv", gemv_kernel<T, R>, blocks, 32 * kWarpsPerBlock, 0, x.device(),
+  launch_chained("gemv", gemv_kernel<T, R, kGating>, blocks, 32 * kWarpsPerBlock, 0, x.device(),
                  static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split, weights_first);
 }
 
@@ -148,16 +183,21 @@ int split_for(int64_t vectors) {
   return chunks >= 4 ? 4 : (chunks >= 2 ? 2 : 1);
 }
 
-// out[i] = x @ weights[i]^T (+ biases[i]) for every i, in one launch.
+// out[i] = x @ weights[i]^T (+ biases[i]) for every i, in one launch; or, gated, out[0] =
+// gated_gelu(x @ weights[0]^T, x @ up^T or multiplier).
+template <Gating kGating = Gating::None>
 void run_products(const Tensor& x, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases,
-                  const std::vector<const Tensor*>& outs) {
+                  const std::vector<const Tensor*>& outs, const Tensor* second = nullptr) {
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "linear", [&](auto tag) {
     using T = decltype(tag);
     Products<T> p;
     p.count = static_cast<int>(weights.size());
     p.first_block[0] = 0;
-    const int split = split_for(x.size(1) / kVector<T>);
+    if constexpr (kGating == Gating::ByProduct) p.up = static_cast<const T*>(second->data_ptr());
+    if constexpr (kGating == Gating::ByTensor) p.multiplier = static_cast<const T*>(second->data_ptr());
+    const int64_t row_vectors = x.size(1) / kVector<T>;
+    const int split = split_for(kGating == Gating::ByProduct ? 2 * row_vectors : row_vectors);
     const int64_t per_block = kWarpsPerBlock / split;
     for (int g = 0; g < p.count; ++g) {
       const auto i = static_cast<size_t>(g);
@@ -170,13 +210,13 @@ void run_products(const Tensor& x, const std::vector<const Tensor*>& weights, co
     VG_CHECK(p.first_block[p.count] < (int64_t{1} << 31), "linear", "too many features for one launch");
     const int64_t rows = x.size(0);
     if (rows == 1) {
-      launch<T, 1>(x, p, split);
+      launch<T, 1, kGating>(x, p, split);
     } else if (rows == 2) {
-      launch<T, 2>(x, p, split);
+      launch<T, 2, kGating>(x, p, split);
     } else if (rows <= 4) {
-      launch<T, 4>(x, p, split);
+      launch<T, 4, kGating>(x, p, split);
     } else {
-      launch<T, kGemvMaxRows>(x, p, split);
+      launch<T, kGemvMaxRows, kGating>(x, p, split);
     }
   });
 }
@@ -220,6 +260,23 @@ void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std:
     o.push_back(&outs[i]);
   }
   run_products(x, w, b, o);
+}
+
+bool linear_gated_gelu_applies(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier) {
+  if (!linear_many_applies(x, {gate})) return false;
+  if (up != nullptr) return linear_many_applies(x, {gate, *up}) && up->size(0) == gate.size(0);
+  return multiplier != nullptr && multiplier->dtype() == x.dtype() && multiplier->is_contiguous() &&
+         multiplier->shape() == Shape({x.size(0), gate.size(0)});
+}
+
+void linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier,
+                       const Tensor& out) {
+  VG_ASSERT(linear_gated_gelu_applies(x, gate, up, multiplier) && out.is_contiguous());
+  if (up != nullptr) {
+    run_products<Gating::ByProduct>(x, {&gate}, {nullptr}, {&out}, up);
+  } else {
+    run_products<Gating::ByTensor>(x, {&gate}, {nullptr}, {&out}, multiplier);
+  }
 }
 
 }  // namespace vg::cuda

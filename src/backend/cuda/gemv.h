@@ -26,4 +26,13 @@ bool linear_many_applies(const Tensor& x, const std::vector<Tensor>& weights);
 // that read one activation (q, k, v; gate, up) cost one kernel instead of several.
 void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs);
 
+// Whether linear_gated_gelu takes these: gate (and up) as linear_many takes them, or a
+// multiplier [rows, features] of x's dtype.
+bool linear_gated_gelu_applies(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier);
+// out [rows, features] = gated_gelu(x @ gate^T, x @ up^T) when up is given, else
+// gated_gelu(x @ gate^T, multiplier): the products rounded to the dtype as stored tensors would
+// be, the GELU in the same launch.
+void linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier,
+                       const Tensor& out);
+
 }  // namespace vg::cuda

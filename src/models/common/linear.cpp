@@ -33,19 +33,36 @@ Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora) {
   return add(y, linear(down, adapter->b.to(x.dtype())));
 }
 
+namespace {
+
+// No bias and no adapter: the layer is its weight alone.
+bool plain(const Linear& layer, const LoraSet* lora) {
+  return !layer.bias.defined() && (lora == nullptr || lora->find(layer.name) == nullptr);
+}
+
+}  // namespace
+
 std::vector<Tensor> apply_linears(const std::vector<const Linear*>& layers, const Tensor& x, const LoraSet* lora) {
-  bool plain = true;
-  for (const Linear* layer : layers) {
-    plain = plain && !layer->bias.defined() && (lora == nullptr || lora->find(layer->name) == nullptr);
-  }
+  bool all_plain = true;
+  for (const Linear* layer : layers) all_plain = all_plain && plain(*layer, lora);
   std::vector<Tensor> out;
-  if (plain) {
+  if (all_plain) {
     std::vector<Tensor> weights;
     for (const Linear* layer : layers) weights.push_back(layer->weight);
     return linear_many(x, weights);
   }
   for (const Linear* layer : layers) out.push_back(apply_linear(*layer, x, lora));
   return out;
+}
+
+Tensor apply_gated_linears(const Linear& gate, const Linear& up, const Tensor& x, const LoraSet* lora) {
+  if (plain(gate, lora) && plain(up, lora)) return linear_gated_gelu(x, gate.weight, up.weight);
+  return gated_gelu(apply_linear(gate, x, lora), apply_linear(up, x, lora));
+}
+
+Tensor apply_gated_linear(const Linear& gate, const Tensor& x, const Tensor& multiplier, const LoraSet* lora) {
+  if (plain(gate, lora)) return linear_gated_gelu_by(x, gate.weight, multiplier);
+  return gated_gelu(apply_linear(gate, x, lora), multiplier);
 }
 
 }  // namespace vg::models

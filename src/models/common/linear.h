@@ -48,4 +48,10 @@ Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora = 
 std::vector<Tensor> apply_linears(const std::vector<const Linear*>& layers, const Tensor& x,
                                   const LoraSet* lora = nullptr);
 
+// gated_gelu(apply_linear(gate, x), apply_linear(up, x)): a gated MLP's hidden activations, in
+// one kernel on CUDA when x has few rows and neither layer has a bias or an adapter.
+Tensor apply_gated_linears(const Linear& gate, const Linear& up, const Tensor& x, const LoraSet* lora = nullptr);
+// gated_gelu(apply_linear(gate, x), multiplier), likewise.
+Tensor apply_gated_linear(const Linear& gate, const Tensor& x, const Tensor& multiplier, const LoraSet* lora = nullptr);
+
 }  // namespace vg::models

@@ -72,10 +72,11 @@ Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const In
 
 // Gated MLP with Gaussian top-k sparsity on the gate (shifted, not masked: relu(g - cutoff)).
 Tensor mlp(const Config& c, const LayerWeights& w, int64_t layer, const Tensor& x, const models::LoraSet* lora) {
-  const std::vector<Tensor> gate_up = apply_linears({&w.gate, &w.up}, x, lora);  // 2 x [B, T, F]
-  Tensor g = gate_up[0];
   const double sparsity = c.activation_sparsity[static_cast<size_t>(layer)];
-  if (sparsity > 0.0) g = gaussian_topk_shift(g, sparsity_std_multiplier(sparsity));
+  // [B, T, D] -> [B, T, F] -> [B, T, D]
+  if (sparsity == 0.0) return apply_linear(w.down, models::apply_gated_linears(w.gate, w.up, x, lora), lora);
+  const std::vector<Tensor> gate_up = apply_linears({&w.gate, &w.up}, x, lora);  // 2 x [B, T, F]
+  const Tensor g = gaussian_topk_shift(gate_up[0], sparsity_std_multiplier(sparsity));
   return apply_linear(w.down, gated_gelu(g, gate_up[1]), lora);  // [B, T, D]
 }
 
@@ -118,8 +119,8 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
       w.modality_router, w.correction_coefs, c.altup_correct_scale ? w.correct_output_scale : Tensor());
 
   // Per-layer input gate: the corrected active stream, scaled, gates this layer's PLE input.
-  f = gated_gelu(apply_linear(w.ple_gate, f, lora), ple);  // [B, T, P]
-  f = apply_linear(w.ple_projection, f, lora);             // [B, T, D]
+  f = models::apply_gated_linear(w.ple_gate, f, ple, lora);  // [B, T, P]
+  f = apply_linear(w.ple_projection, f, lora);               // [B, T, D]
   // RMSNorm(f) joins every stream but the first (transformers: [1:]).
   std::vector<Tensor> rest =
       rms_norm_add_to_each(f, w.ple_norm, eps, std::vector<Tensor>(corrected.begin() + 1, corrected.end()));
