@@ -1,5 +1,7 @@
 #include "ops/fused.h"
 
+#include <cmath>
+
 #include "autograd/grad_mode.h"
 #include "backend/cuda/fused.h"
 #include "backend/cuda/gemv.h"
@@ -272,6 +274,26 @@ std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, doubl
   for (const NormRope& p : parts) {
     Tensor normed = rms_norm(p.x, p.weight, eps);
     outs.push_back(p.rotate ? apply_rope(normed, cos, sin) : normed);
+  }
+  return outs;
+}
+
+std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference) {
+  VG_CHECK(!ys.empty() && ys.size() <= 8, "match_magnitudes", "takes one to eight tensors, got ", ys.size());
+  if constexpr (kCudaBuild) {
+    if (fusable(joined({reference}, ys)) && reference.rank() >= 1 && same_shapes(reference, ys)) {
+      std::vector<Tensor> outs;
+      for (size_t i = 0; i < ys.size(); ++i) {
+        outs.push_back(Tensor::empty(reference.shape(), reference.dtype(), reference.device()));
+      }
+      cuda::match_magnitudes(ys, reference, outs);
+      return outs;
+    }
+  }
+  const Tensor target = sqrt(mean(square(reference), -1, true));  // [..., 1]
+  std::vector<Tensor> outs;
+  for (const Tensor& y : ys) {
+    outs.push_back(div(mul(y, target), sqrt(clamp(mean(square(y), -1, true), 1e-5, INFINITY))));
   }
   return outs;
 }

@@ -85,6 +85,12 @@ struct NormRope {
 std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, double eps, const Tensor& cos,
                                        const Tensor& sin);
 
+// Gemma 3n's AltUp magnitudes: each y scaled to the RMS of `reference` over the last dim (one to
+// eight ys of its shape):
+//   target = sqrt(mean(square(reference), -1, true))
+//   out_i = div(mul(ys[i], target), sqrt(clamp(mean(square(ys[i]), -1, true), 1e-5, inf)))
+std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference);
+
 // Gemma 3n's Gaussian top-k sparsity over the last dim, shifting rather than masking:
 //   relu(x - (mean(x, -1) + multiplier * stddev(x, -1, correction 0)))
 Tensor gaussian_topk_shift(const Tensor& x, double multiplier);

@@ -298,6 +298,25 @@ TEST(CudaFused, RmsNormRopeOfQueriesKeysAndValuesMatchesItsComposition) {
   }
 }
 
+TEST(CudaFused, MatchMagnitudesMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  // Three ys and a reference [2, 3, 500]; the third y is tiny, so that its clamp applies.
+  const std::vector<Tensor> in = {rnd({2, 3, 500}, 140), rnd({2, 3, 500}, 141), mul(rnd({2, 3, 500}, 142), 3.0),
+                                  mul(rnd({2, 3, 500}, 143), 1e-4)};
+  for (size_t i = 0; i < 3; ++i) {
+    expect_fused_matches(
+        "match_magnitudes, output " + std::to_string(i), in,
+        [&](const auto& v) {
+          return match_magnitudes({v[1], v[2], v[3]}, v[0])[i];
+        },
+        [&](const auto& v) {
+          const Tensor target = sqrt(mean(square(v[0]), -1, true));
+          return div(mul(v[1 + i], target), sqrt(clamp(mean(square(v[1 + i]), -1, true), 1e-5, INFINITY)));
+        },
+        1e-5, 2e-2, 1e-2);
+  }
+}
+
 TEST(CudaFused, GaussianTopkShiftMatchesItsComposition) {
   VG_REQUIRE_GPU();
   // 1.6448...: Gemma 3n's multiplier for sparsity 0.95.

@@ -279,6 +279,31 @@ __global__ void rms_norm_rope_kernel(NormParts<T> p, float eps, const T* cos, co
   }
 }
 
+// Row r of every y scaled to the RMS of the reference row, each step rounded as the composition
+// stores it: mean of the rounded squares, its square root (after the clamp, for the ys), the
+// product with the target and the quotient.
+template <class T>
+__global__ void match_magnitudes_kernel(Targets<T> ys, const T* reference, int64_t D) {
+  begin_chained();
+  __shared__ float scratch[32];
+  const int64_t base = blockIdx.x * D;
+  const auto mean_square = [&](const T* row) {
+    float ss = 0.0f;
+    for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+      const float v = load(row + base + i);
+      ss += rounded<T>(v * v);
+    }
+    return rounded<T>(block_sum(ss, scratch) / static_cast<float>(D));
+  };
+  const float target = rounded<T>(sqrtf(mean_square(reference)));
+  for (int k = 0; k < ys.count; ++k) {
+    const float norm = rounded<T>(sqrtf(rounded<T>(fmaxf(mean_square(ys.in[k]), 1e-5f))));
+    for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
+      store(ys.out[k] + base + i, rounded<T>(load(ys.in[k] + base + i) * target) / norm);
+    }
+  }
+}
+
 // relu(x - (mean + k * std)) with mean, variance, std, the product and the cutoff each rounded
 // as the composition stores them.
 template <class T>
@@ -469,6 +494,24 @@ void rms_norm_rope(const std::vector<NormRopePart>& parts, double eps, const Ten
     launch_chained("rms_norm_rope", rms_norm_rope_kernel<T>, static_cast<unsigned>(p.first_block[p.count]),
                    threads_for_row(D), static_cast<size_t>(D) * sizeof(float), first.device(), p,
                    static_cast<float>(eps), data_of<T>(cos), data_of<T>(sin), D);
+  });
+}
+
+void match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference, const std::vector<Tensor>& outs) {
+  VG_ASSERT(!ys.empty() && ys.size() <= 8 && outs.size() == ys.size());
+  if (reference.numel() == 0) return;
+  set_device(reference.device().index);
+  dispatch_floating(reference.dtype(), "match_magnitudes", [&](auto tag) {
+    using T = decltype(tag);
+    Targets<T> t;
+    t.count = static_cast<int>(ys.size());
+    for (size_t i = 0; i < ys.size(); ++i) {
+      t.in[i] = data_of<T>(ys[i]);
+      t.out[i] = static_cast<T*>(outs[i].data_ptr());
+    }
+    launch_chained("match_magnitudes", match_magnitudes_kernel<T>, rows_of(reference),
+                   threads_for_row(reference.size(-1)), 0, reference.device(), t, data_of<T>(reference),
+                   reference.size(-1));
   });
 }
 

@@ -65,6 +65,10 @@ struct NormRopePart {
 // part's leading dims.
 void rms_norm_rope(const std::vector<NormRopePart>& parts, double eps, const Tensor& cos, const Tensor& sin);
 
+// outs[i] = ys[i] * sqrt(mean(reference^2)) / sqrt(max(mean(ys[i]^2), 1e-5)) over the last dim, 1
+// to 8 ys of reference's shape.
+void match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference, const std::vector<Tensor>& outs);
+
 // out = relu(x - (mean + multiplier * stddev)) over the last dim (population stddev).
 void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out);
 

@@ -23,9 +23,10 @@ KVCache::KVCache(const Config& config, int64_t batch, int64_t capacity, DType dt
     const int64_t ring = e.window > 0 ? std::min(e.window, capacity) : capacity;
     e.k = zeros({batch_, heads, ring, hd}, dtype, device);
     e.v = zeros({batch_, heads, ring, hd}, dtype, device);
-    e.valid = zeros({batch_, ring}, DType::Bool, device);
     const bool known = std::any_of(slots_.begin(), slots_.end(), [&](const Slots& s) { return s.ring == ring; });
-    if (!known) slots_.push_back({ring, zeros({1}, DType::I64, device), Tensor()});
+    if (!known)
+      slots_.push_back({ring, zeros({1}, DType::I64, device), Tensor(), zeros({batch_, ring}, DType::Bool, device)});
+    e.valid = slots_of(ring).valid;
   }
 }
 
@@ -44,6 +45,7 @@ void KVCache::prepare(int64_t tokens) {
     std::vector<int64_t> slots(static_cast<size_t>(kept));
     for (int64_t i = 0; i < kept; ++i) slots[static_cast<size_t>(i)] = (length_ + tokens - kept + i) % s.ring;
     const Tensor host = Tensor::from_vector(slots, {kept});
+    s.valid_pending = true;
     if (tokens == 1) {
       copy_(s.step, host);
       s.current = s.step;
@@ -55,8 +57,8 @@ void KVCache::prepare(int64_t tokens) {
   prepared_at_ = length_;
 }
 
-const KVCache::Slots& KVCache::slots_of(int64_t ring) const {
-  for (const Slots& s : slots_) {
+KVCache::Slots& KVCache::slots_of(int64_t ring) {
+  for (Slots& s : slots_) {
     if (s.ring == ring) return s;
   }
   VG_ASSERT(false);
@@ -67,12 +69,17 @@ KVCache::View KVCache::append_fixed(Entry& e, const Tensor& k, const Tensor& v, 
   const int64_t t = k.size(2);
   VG_CHECK(prepared_tokens_ == t && prepared_at_ == length_, "kv_cache", "prepare(", t,
            ") must come before appending to a fixed cache");
-  const Tensor& slots = slots_of(e.k.size(2)).current;
+  Slots& ring = slots_of(e.k.size(2));
+  const Tensor& slots = ring.current;
   const int64_t kept = slots.numel();
   index_copy_(e.k, 2, slots, k.slice(2, t - kept, t));
   index_copy_(e.v, 2, slots, v.slice(2, t - kept, t));
-  index_copy_(e.valid, 1, slots,
-              valid.defined() ? valid.slice(1, t - kept, t) : ones({batch_, kept}, DType::Bool, k.device()));
+  // The entries of a ring share its validity buffer (e.valid), written by the step's first append.
+  if (ring.valid_pending) {
+    index_copy_(ring.valid, 1, slots,
+                valid.defined() ? valid.slice(1, t - kept, t) : ones({batch_, kept}, DType::Bool, k.device()));
+    ring.valid_pending = false;
+  }
   // A prompt attends to itself (causally, within windows); a step to everything in the buffer.
   e.attended = length_ == 0 ? View{k, v, valid} : View{e.k, e.v, e.valid};
   return e.attended;

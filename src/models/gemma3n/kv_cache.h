@@ -41,6 +41,7 @@ class KVCache {
   void prepare(int64_t tokens);
   // Appends this step's k/v [B, Hkv, T, hd] (valid: bool [B, T] or undefined for all valid) to
   // the entry of producer `layer`, and returns everything that layer's queries attend over.
+  // `valid` is the same for every layer of a step (a fixed cache writes it once per ring size).
   View append(int64_t layer, const Tensor& k, const Tensor& v, const Tensor& valid);
   // The entry of producer `layer` as last returned by append (for KV-consumer layers).
   View view(int64_t layer) const;
@@ -51,7 +52,7 @@ class KVCache {
 
  private:
   struct Entry {
-    Tensor k, v, valid;  // buffers [B, Hkv, capacity, hd] and [B, capacity]
+    Tensor k, v, valid;  // buffers [B, Hkv, capacity, hd] and [B, capacity] (fixed: shared per ring)
     int64_t len = 0;     // growing layout: tokens held
     int64_t window = 0;  // 0: keep everything
     View attended;       // fixed layout: what the last append returned
@@ -60,12 +61,14 @@ class KVCache {
   // window, or the capacity). A one-token step writes into `step` (an address graphs keep).
   struct Slots {
     int64_t ring = 0;
-    Tensor step;     // i64 [1] on the device
-    Tensor current;  // the slots of the prepared tokens: `step`, or a prompt's [kept]
+    Tensor step;                 // i64 [1] on the device
+    Tensor current;              // the slots of the prepared tokens: `step`, or a prompt's [kept]
+    Tensor valid;                // bool [B, ring]: the validity buffer of every entry of this ring
+    bool valid_pending = false;  // the prepared tokens' validity is not written yet
   };
   void reserve(Entry& e, int64_t needed, const Tensor& like);
   View append_fixed(Entry& e, const Tensor& k, const Tensor& v, const Tensor& valid);
-  const Slots& slots_of(int64_t ring) const;
+  Slots& slots_of(int64_t ring);
 
   int64_t batch_;
   int64_t length_ = 0;

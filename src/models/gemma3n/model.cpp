@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "models/gemma3n/decoder_layer.h"
+#include "ops/fused.h"
 #include "ops/ops.h"
 
 namespace vg::gemma3n {
@@ -26,15 +27,6 @@ Tensor per_layer_vocabulary_ids(const Tensor& ids, int64_t table_rows) {
 }
 
 using models::apply_linear;
-
-// The AltUp magnitude rule: y * t / sqrt(max(mean(y^2), 1e-5)), t = sqrt(mean(x^2)) of the
-// reference stream (no epsilon on t). [B, T, D] -> [B, T, D].
-Tensor match_magnitude(const Tensor& y, const Tensor& target_magnitude) {
-  Tensor norm = sqrt(clamp(mean(square(y), -1, true), 1e-5, INFINITY));
-  return div(mul(y, target_magnitude), norm);
-}
-
-Tensor rms_magnitude(const Tensor& x) { return sqrt(mean(square(x), -1, true)); }  // [B, T, 1]
 
 // RoPE tables for positions [B, T] -> cos/sin [B, T, 1, hd].
 RopeTables rope_for(const Tensor& positions, int64_t head_dim, double theta, DType dtype) {
@@ -122,12 +114,12 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
 
   const Tensor valid_tokens = args.valid.defined() ? args.valid.to(device()) : Tensor();
 
-  // AltUp streams: x0 and its projections scaled to x0's magnitude. N x [B, T, D]
-  const Tensor target = rms_magnitude(x0);
-  std::vector<Tensor> streams = {x0};
-  for (const models::Linear& proj : w.altup_projections) {
-    streams.push_back(match_magnitude(apply_linear(proj, x0, lora_), target));
-  }
+  // AltUp streams: x0 and its projections scaled to x0's magnitude (match_magnitudes: the RMS of
+  // each row, no epsilon on the target's). N x [B, T, D]
+  std::vector<const models::Linear*> projections;
+  for (const models::Linear& proj : w.altup_projections) projections.push_back(&proj);
+  std::vector<Tensor> streams = match_magnitudes(models::apply_linears(projections, x0, lora_), x0);
+  streams.insert(streams.begin(), x0);
 
   std::vector<SharedKV> shared(static_cast<size_t>(L));
   for (int64_t l = 0; l < L; ++l) {
@@ -180,12 +172,12 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   if (cache != nullptr) cache->advance(T);
 
   // Streams back to one hidden state: unembed projections, magnitude matched to stream 0, mean.
-  const Tensor final_target = rms_magnitude(streams[0]);
-  Tensor merged = streams[0];
+  std::vector<Tensor> unembedded;  // N - 1 x [B, T, D]
   for (size_t i = 1; i < streams.size(); ++i) {
-    merged =
-        add(merged, match_magnitude(apply_linear(w.altup_unembed_projections[i - 1], streams[i], lora_), final_target));
+    unembedded.push_back(apply_linear(w.altup_unembed_projections[i - 1], streams[i], lora_));
   }
+  Tensor merged = streams[0];
+  for (const Tensor& s : match_magnitudes(unembedded, streams[0])) merged = add(merged, s);
   merged = mul(merged, 1.0 / static_cast<double>(streams.size()));
   return rms_norm(merged, w.final_norm, c.rms_norm_eps);  // [B, T, D]
 }
@@ -217,7 +209,7 @@ Tensor Model::loss(const Tensor& hidden, const Tensor& labels, Reduction reducti
     if (!rows.empty() && rows.size() < flat.size()) {
       const int64_t D = h.size(2), K = static_cast<int64_t>(rows.size());
       Tensor index = Tensor::from_vector(rows, {K}).to(h.device());
-      h = index_select(h.reshape({-1, D}), 0, index).unsqueeze(0);                          // [1, K, D]
+      h = index_select(h.reshape({-1, D}), 0, index).unsqueeze(0);                           // [1, K, D]
       y = index_select(y.contiguous().reshape({-1}).to(DType::I64), 0, index).unsqueeze(0);  // [1, K]
     }
   }
