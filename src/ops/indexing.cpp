@@ -137,7 +137,10 @@ Tensor index_select(const Tensor& x, int dim, const Tensor& index) {
   return out;
 }
 
-void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+namespace {
+
+// index_copy_'s checks; src as copied: out's dtype, contiguous. dim is normalised in place.
+Tensor index_copy_source(const Tensor& out, int& dim, const Tensor& index, const Tensor& src) {
   ops::check_defined("index_copy_", {&out, &index, &src});
   ops::check_same_device("index_copy_", {&out, &index, &src});
   dim = normalize_dim(dim, out.rank(), "index_copy_");
@@ -149,8 +152,34 @@ void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& 
            out.describe(), " at ", index.numel(), " indices of dim ", dim);
   VG_CHECK(!autograd::needs_grad(out) && !autograd::needs_grad(src), "index_copy_",
            "is an in-place copy without a gradient; call it under NoGradGuard on tensors that need none");
-  const Tensor values = src.to(out.dtype()).contiguous();
+  return src.to(out.dtype()).contiguous();
+}
+
+}  // namespace
+
+void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
+  const Tensor values = index_copy_source(out, dim, index, src);
   VG_CUDA_OR_CPU(out.device(), index_copy(out, dim, index.contiguous(), values));
+}
+
+void index_copy_each_(const std::vector<Tensor>& outs, int dim, const Tensor& index, const std::vector<Tensor>& srcs) {
+  VG_CHECK(outs.size() == srcs.size(), "index_copy_each_", outs.size(), " destinations for ", srcs.size(), " sources");
+  std::vector<Tensor> values;
+  bool alike = outs.size() <= 4;
+  for (size_t i = 0; i < outs.size(); ++i) {
+    int d = dim;
+    values.push_back(index_copy_source(outs[i], d, index, srcs[i]));
+    alike = alike && outs[i].shape() == outs.front().shape() && outs[i].dtype() == outs.front().dtype() &&
+            outs[i].device() == outs.front().device();
+  }
+  if (values.empty()) return;
+  if constexpr (kCudaBuild) {
+    if (alike && outs.front().device().is_cuda()) {
+      cuda::index_copy_each(outs, normalize_dim(dim, outs.front().rank(), "index_copy_"), index.contiguous(), values);
+      return;
+    }
+  }
+  for (size_t i = 0; i < outs.size(); ++i) index_copy_(outs[i], dim, index, values[i]);
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& ids) {

@@ -24,6 +24,9 @@ Tensor embedding(const Tensor& weight, const Tensor& ids);
 // out must be contiguous; src has out's shape except index.numel() along dim and is converted to
 // out's dtype. Indices should be distinct (a repeated one keeps one of its rows).
 void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
+// index_copy_ of each (outs[i], srcs[i]) at the same indices (a KV cache's keys and values): one
+// launch on CUDA for up to four destinations of one dtype and shape.
+void index_copy_each_(const std::vector<Tensor>& outs, int dim, const Tensor& index, const std::vector<Tensor>& srcs);
 
 // torch.gather: out[i][j] = x[i][index[i][j]] (dim 1); index has x's shape except along dim.
 Tensor gather(const Tensor& x, int dim, const Tensor& index);

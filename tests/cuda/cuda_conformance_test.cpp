@@ -204,6 +204,15 @@ TEST(CudaConformance, GatherAndScatter) {
     index_copy_(on_cpu, 1, slots, rows);
     index_copy_(on_gpu, 1, slots.to(Device::cuda()), rows.to(Device::cuda()));
     EXPECT_EQ(on_gpu.to(Device::cpu()).to(DType::F32).to_vector<float>(), on_cpu.to(DType::F32).to_vector<float>());
+    // Two destinations in one launch (a KV cache's keys and values): the second starts as zeros.
+    const Tensor more = rnd({5, 3, 6}, 37).to(DType::BF16);
+    Tensor second = zeros({5, 9, 6}, DType::BF16).to(Device::cuda()), second_on_cpu = zeros({5, 9, 6}, DType::BF16);
+    index_copy_each_({on_gpu, second}, 1, slots.to(Device::cuda()), {more.to(Device::cuda()), rows.to(Device::cuda())});
+    index_copy_(on_cpu, 1, slots, more);
+    index_copy_(second_on_cpu, 1, slots, rows);
+    EXPECT_EQ(on_gpu.to(Device::cpu()).to(DType::F32).to_vector<float>(), on_cpu.to(DType::F32).to_vector<float>());
+    EXPECT_EQ(second.to(Device::cpu()).to(DType::F32).to_vector<float>(),
+              second_on_cpu.to(DType::F32).to_vector<float>());
   }
   expect_error(
       [&] {

@@ -68,6 +68,16 @@ TEST(Indexing, IndexCopyWritesRowsInPlace) {
   EXPECT_THROW(index_copy_(buffer, 1, Tensor::from_vector<int64_t>({1}, {1}), zeros({2, 2, 2})), Error);  // shape
   EXPECT_THROW(index_copy_(buffer.transpose(0, 1), 0, Tensor::from_vector<int64_t>({1}, {1}), zeros({1, 2, 2})),
                Error);  // not contiguous
+  // Several destinations at one index: each as index_copy_ writes it, and each pair checked.
+  Tensor keys = zeros({2, 4, 2}, DType::F32), values = zeros({2, 4, 2}, DType::F32);
+  index_copy_each_({keys, values}, 1, Tensor::from_vector<int32_t>({3, 0}, {2}), {src, mul(src, 10.0)});
+  EXPECT_EQ(keys.to_vector<float>(), buffer.to_vector<float>());
+  EXPECT_EQ(values.to_vector<float>(), mul(buffer, 10.0).to_vector<float>());
+  EXPECT_THROW(index_copy_each_({keys, values}, 1, Tensor::from_vector<int64_t>({1}, {1}), {zeros({2, 1, 2})}),
+               Error);  // counts
+  EXPECT_THROW(
+      index_copy_each_({keys, values}, 1, Tensor::from_vector<int64_t>({1}, {1}), {zeros({2, 1, 2}), zeros({2, 2, 2})}),
+      Error);  // the second source's shape
 }
 
 TEST(Indexing, SplitChunkStackAndViews) {

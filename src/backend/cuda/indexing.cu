@@ -37,10 +37,21 @@ __global__ void index_select_kernel(const W* x, const void* index, W* out, DimSp
   }
 }
 
+// Up to kMaxCopies (out, src) pairs of one geometry, pair blockIdx.y per block row.
+constexpr int kMaxCopies = 4;
+
+template <class W>
+struct Copies {
+  W* out[kMaxCopies];
+  const W* src[kMaxCopies];
+};
+
 // out[o, index[j], i] = src[o, j, i], copying words of W.
 template <class W, class I>
-__global__ void index_copy_kernel(W* out, const void* index, const W* src, DimSplit g, int64_t k) {
+__global__ void index_copy_kernel(Copies<W> c, const void* index, DimSplit g, int64_t k) {
   begin_chained();
+  W* out = c.out[blockIdx.y];
+  const W* src = c.src[blockIdx.y];
   VG_GRID_STRIDE_LOOP(t, g.outer * k * g.inner) {
     const int64_t i = t % g.inner, j = (t / g.inner) % k, o = t / (g.inner * k);
     out[(o * g.extent + index_at<I>(index, j)) * g.inner + i] = src[t];
@@ -102,17 +113,32 @@ void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& o
 }
 
 void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
-  VG_ASSERT(out.is_contiguous() && src.is_contiguous() && index.is_contiguous());
+  index_copy_each({out}, dim, index, {src});
+}
+
+void index_copy_each(const std::vector<Tensor>& outs, int dim, const Tensor& index, const std::vector<Tensor>& srcs) {
+  VG_ASSERT(!outs.empty() && outs.size() <= static_cast<size_t>(kMaxCopies) && srcs.size() == outs.size());
+  const Tensor& out = outs.front();
+  for (size_t p = 0; p < outs.size(); ++p) {
+    VG_ASSERT(outs[p].is_contiguous() && srcs[p].is_contiguous() && outs[p].shape() == out.shape() &&
+              outs[p].dtype() == out.dtype() && srcs[p].shape() == srcs.front().shape());
+  }
+  VG_ASSERT(index.is_contiguous());
   const DimSplit g = split_at(out.shape(), dim);
   check_indices("index_copy", index, g.extent);
-  if (src.numel() == 0) return;
+  if (srcs.front().numel() == 0) return;
   set_device(out.device().index);
   with_word(out.dtype(), "index_copy", [&](auto word) {
     using W = decltype(word);
+    Copies<W> c{};
+    for (size_t p = 0; p < outs.size(); ++p) {
+      c.out[p] = static_cast<W*>(outs[p].data_ptr());
+      c.src[p] = static_cast<const W*>(srcs[p].data_ptr());
+    }
     with_index_type(index.dtype(), [&](auto itag) {
-      launch_chained("index_copy", index_copy_kernel<W, decltype(itag)>, grid_for(src.numel()), kThreads, 0,
-                     out.device(), static_cast<W*>(out.data_ptr()), index.data_ptr(),
-                     static_cast<const W*>(src.data_ptr()), g, index.numel());
+      launch_chained("index_copy", index_copy_kernel<W, decltype(itag)>,
+                     dim3(grid_for(srcs.front().numel()), static_cast<unsigned>(outs.size())), kThreads, 0,
+                     out.device(), c, index.data_ptr(), g, index.numel());
     });
   });
 }

@@ -72,8 +72,7 @@ KVCache::View KVCache::append_fixed(Entry& e, const Tensor& k, const Tensor& v, 
   Slots& ring = slots_of(e.k.size(2));
   const Tensor& slots = ring.current;
   const int64_t kept = slots.numel();
-  index_copy_(e.k, 2, slots, k.slice(2, t - kept, t));
-  index_copy_(e.v, 2, slots, v.slice(2, t - kept, t));
+  index_copy_each_({e.k, e.v}, 2, slots, {k.slice(2, t - kept, t), v.slice(2, t - kept, t)});
   // The entries of a ring share its validity buffer (e.valid), written by the step's first append.
   if (ring.valid_pending) {
     index_copy_(ring.valid, 1, slots,
