@@ -142,18 +142,29 @@ Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std
 
 std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& weight, double eps,
                                                  const std::vector<Tensor>& addends, double scale,
-                                                 const Tensor& next_weight) {
+                                                 const Tensor& next_weight, const NormedBranch* branch) {
   check_addends("rms_norm_add_then_norm", addends);
+  VG_CHECK(branch == nullptr || addends.size() <= 2, "rms_norm_add_then_norm",
+           "takes one or two addends besides a branch, got ", addends.size());
   if constexpr (kCudaBuild) {
-    if (fusable(joined({x, weight, next_weight}, addends)) && row_weight(x, weight) && row_weight(x, next_weight) &&
-        same_shapes(x, addends)) {
+    std::vector<Tensor> all = joined({x, weight, next_weight}, addends);
+    if (branch != nullptr) all = joined(all, {branch->x, branch->weight, branch->residual});
+    if (fusable(all) && row_weight(x, weight) && row_weight(x, next_weight) && same_shapes(x, addends) &&
+        (branch == nullptr || (same_shapes(x, {branch->x, branch->residual}) && row_weight(x, branch->weight)))) {
       Tensor sum = Tensor::empty(x.shape(), x.dtype(), x.device());
       Tensor normed = Tensor::empty(x.shape(), x.dtype(), x.device());
-      cuda::rms_norm_add(x, weight, eps, addends, scale, sum, &next_weight, &normed);
+      if (branch != nullptr) {
+        const cuda::NormedAddend addend{branch->x, branch->weight, branch->residual};
+        cuda::rms_norm_add(x, weight, eps, addends, scale, sum, &next_weight, &normed, &addend);
+      } else {
+        cuda::rms_norm_add(x, weight, eps, addends, scale, sum, &next_weight, &normed);
+      }
       return {sum, normed};
     }
   }
-  Tensor sum = rms_norm_add(x, weight, eps, addends, scale);
+  std::vector<Tensor> all_addends = addends;
+  if (branch != nullptr) all_addends.push_back(rms_norm_add(branch->x, branch->weight, eps, {branch->residual}));
+  Tensor sum = rms_norm_add(x, weight, eps, all_addends, scale);
   return {sum, rms_norm(sum, next_weight, eps)};
 }
 

@@ -36,11 +36,18 @@ std::pair<std::vector<Tensor>, Tensor> altup_predict_then_norm(const std::vector
 Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends,
                     double scale = 1.0);
 
+// A normalised branch joining its own residual: rms_norm_add(x, weight, eps, {residual}).
+struct NormedBranch {
+  Tensor x, weight, residual;
+};
+
 // The rms_norm_add above and rms_norm(its result, next_weight, eps): the residual stream and the
-// next block's normed input in one pass.
+// next block's normed input in one pass. A branch, when given, is computed in the same pass and
+// added after the addends, of which there may then be one or two (Gemma 3n's LAuReL, joining the
+// attention output and the residual).
 std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& weight, double eps,
                                                  const std::vector<Tensor>& addends, double scale,
-                                                 const Tensor& next_weight);
+                                                 const Tensor& next_weight, const NormedBranch* branch = nullptr);
 
 // Gemma 3n's AltUp correct step and the scaled active stream that gates the per-layer input:
 //   innovation = activated - pred[active]

@@ -122,6 +122,30 @@ TEST(CudaFused, RmsNormAddThenNormMatchesItsComposition) {
   }
 }
 
+TEST(CudaFused, RmsNormAddThenNormWithABranchMatchesItsComposition) {
+  VG_REQUIRE_GPU();
+  // x, weight, next weight, residual; the branch's x, weight and residual (LAuReL's shape).
+  const std::vector<Tensor> in = {
+      rnd({2, 3, 777}, 150),           rnd({777}, 151), rnd({777}, 152),      rnd({2, 3, 777}, 153),
+      mul(rnd({2, 3, 777}, 154), 5.0), rnd({777}, 155), rnd({2, 3, 777}, 156)};
+  for (const int part : {0, 1}) {
+    expect_fused_matches(
+        part == 0 ? "rms_norm_add_then_norm with a branch, the sum" : "rms_norm_add_then_norm with a branch, its norm",
+        in,
+        [&](const auto& v) {
+          const NormedBranch branch{v[4], v[5], v[6]};
+          auto [sum, normed] = rms_norm_add_then_norm(v[0], v[1], 1e-6, {v[3]}, 1.0 / std::sqrt(2.0), v[2], &branch);
+          return part == 0 ? sum : normed;
+        },
+        [&](const auto& v) {
+          Tensor branch = add(v[6], rms_norm(v[4], v[5], 1e-6));
+          Tensor sum = mul(add(add(v[3], rms_norm(v[0], v[1], 1e-6)), branch), 1.0 / std::sqrt(2.0));
+          return part == 0 ? sum : rms_norm(sum, v[2], 1e-6);
+        },
+        1e-5, 2e-2, 1e-2);
+  }
+}
+
 TEST(CudaFused, AltupCorrectStreamsMatchTheirComposition) {
   VG_REQUIRE_GPU();
   // 4 streams [2, 3, 300], activated, per-token scales [2, 3, 4], output scale [300].

@@ -87,6 +87,10 @@ __global__ void altup_coefficients_kernel(const T* x, Router<T> r, T* out, int64
 template <class T>
 struct Addends {
   const T* a[3] = {nullptr, nullptr, nullptr};
+  // Optional last addend, a normalised branch: residual + rms_norm(x, weight).
+  const T* branch = nullptr;
+  const T* branch_weight = nullptr;
+  const T* branch_residual = nullptr;
 };
 
 // With next_weight, a second pass normalises the row just written (read back by the threads
@@ -98,12 +102,17 @@ __global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Adde
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   const float rstd = row_rstd(x + base, D, eps, scratch);
+  const float branch_rstd = addends.branch != nullptr ? row_rstd(addends.branch + base, D, eps, scratch) : 0.0f;
   float ss = 0.0f;
   for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
     float acc = rounded<T>(load(x + base + i) * rstd * load(weight + i));
     acc = rounded<T>(load(addends.a[0] + base + i) + acc);
     if (addends.a[1] != nullptr) acc = rounded<T>(acc + load(addends.a[1] + base + i));
     if (addends.a[2] != nullptr) acc = rounded<T>(acc + load(addends.a[2] + base + i));
+    if (addends.branch != nullptr) {
+      const float normed = rounded<T>(load(addends.branch + base + i) * branch_rstd * load(addends.branch_weight + i));
+      acc = rounded<T>(acc + rounded<T>(load(addends.branch_residual + base + i) + normed));
+    }
     const float v = rounded<T>(scaled ? acc * scale : acc);
     store(out + base + i, v);
     ss += v * v;
@@ -417,7 +426,7 @@ void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tens
 }
 
 void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends, double scale,
-                  const Tensor& out, const Tensor* next_weight, const Tensor* normed) {
+                  const Tensor& out, const Tensor* next_weight, const Tensor* normed, const NormedAddend* branch) {
   VG_ASSERT(!addends.empty() && addends.size() <= 3 && (next_weight == nullptr) == (normed == nullptr));
   if (out.numel() == 0) return;
   set_device(x.device().index);
@@ -425,6 +434,11 @@ void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::
     using T = decltype(tag);
     Addends<T> a;
     for (size_t i = 0; i < addends.size(); ++i) a.a[i] = data_of<T>(addends[i]);
+    if (branch != nullptr) {
+      a.branch = data_of<T>(branch->x);
+      a.branch_weight = data_of<T>(branch->weight);
+      a.branch_residual = data_of<T>(branch->residual);
+    }
     launch_chained("rms_norm_add", rms_norm_add_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0, x.device(),
                    data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale),
                    scale != 1.0, static_cast<T*>(out.data_ptr()),

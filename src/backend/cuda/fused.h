@@ -37,10 +37,20 @@ void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tens
                                const Tensor* output_scale, const Tensor& activated,
                                const std::vector<Tensor>& corrected, const Tensor& scaled);
 
+// A normalised branch joining its residual, residual + rms_norm(x, weight): an addend computed
+// in the same pass.
+struct NormedAddend {
+  const Tensor& x;
+  const Tensor& weight;
+  const Tensor& residual;
+};
+
 // out = (((addends[0] + rms_norm(x, weight)) + addends[1]) + ...) * scale, 1 to 3 addends of x's
-// shape; with next_weight, also normed = rms_norm(out, *next_weight).
+// shape, then the branch (if given) as the last addend; with next_weight, also normed =
+// rms_norm(out, *next_weight).
 void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& addends, double scale,
-                  const Tensor& out, const Tensor* next_weight, const Tensor* normed);
+                  const Tensor& out, const Tensor* next_weight, const Tensor* normed,
+                  const NormedAddend* branch = nullptr);
 
 // corrected[i] = pred[i] + scale[..., i] * (activated - pred[active]) (as add_mixed computes it),
 // scaled = corrected[active] * output_scale (a copy when output_scale is null). Up to 8 streams.

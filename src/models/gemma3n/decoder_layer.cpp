@@ -107,12 +107,12 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
                                                   w.prediction_coefs, w.input_norm);
   const Tensor& a = pred[active];
   const InputProjections projected = project_input(c, w, layer, xn, lora);
-  // LAuReL: xn + RMSNorm(xn @ Wl^T @ Wr^T)
-  Tensor laurel = rms_norm_add(apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, eps, {xn});
+  // LAuReL: laurel = xn + RMSNorm(xn @ Wl^T @ Wr^T), [B, T, D]
+  const NormedBranch laurel{apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, xn};
   // s1 = (a + RMSNorm(attention) + laurel) / sqrt(2), and RMSNorm(s1) for the MLP
   const auto [s1, s1_normed] =
-      rms_norm_add_then_norm(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps,
-                             {a, laurel}, 1.0 / std::sqrt(2.0), w.pre_ffn_norm);
+      rms_norm_add_then_norm(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps, {a},
+                             1.0 / std::sqrt(2.0), w.pre_ffn_norm, &laurel);
   // N x [B, T, D], [B, T, D]
   auto [corrected, f] = rms_norm_add_then_correct(
       mlp(c, w, layer, s1_normed, lora), w.post_ffn_norm, eps, s1, pred, c.altup_active_idx, w.router_norm,
