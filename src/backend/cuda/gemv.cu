@@ -69,7 +69,8 @@ enum class Gating { None, ByProduct, ByTensor };
 // 32 x kVectorsInFlight 16-byte vectors, chunk c by the feature's warp c % S, lane l taking
 // vectors l, l + 32, ... of it. Lanes meet in a warp reduction, the S warps of a feature in
 // shared memory (in a fixed order). A long row split over several warps keeps more of the GPU
-// busy when the features are few (Gemma's down projection: 2,048 rows of 8,192).
+// busy when the features are few (Gemma's down projection: 2,048 rows of 8,192). Gated by a
+// product, the row a warp reads is the gate's row followed by up's, with a sum for each half.
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
 template <class T, int R, Gating kGating>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock)
