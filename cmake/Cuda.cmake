@@ -20,6 +20,15 @@ if(VG_CUDA_ENABLED)
     set(CMAKE_CUDA20_EXTENSION_COMPILE_OPTION "-std=c++20")
   endif()
   find_package(CUDAToolkit REQUIRED)
+  # Chained launches (backend/cuda/chained_launch.cuh) rely on the device-side wait, which only
+  # sm_90 and later compile: on when every architecture built is one of those.
+  set(VG_CUDA_CHAINED_LAUNCH ON)
+  foreach(arch IN LISTS VG_CUDA_ARCHS)
+    string(REGEX MATCH "^[0-9]+" number "${arch}")
+    if(NOT number OR number LESS 90)
+      set(VG_CUDA_CHAINED_LAUNCH OFF)
+    endif()
+  endforeach()
   # The kernels are compiled into the videogemma library itself (they call Tensor's methods);
   # CMakeLists.txt adds them. cudart is static and libcuda is loaded at run time, so the build
   # and the CPU tests run on machines without a GPU; cuBLASLt is a shared library.

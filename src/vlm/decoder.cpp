@@ -1,6 +1,7 @@
 #include "vlm/decoder.h"
 
 #include <cmath>
+#include <vector>
 
 #include "core/device_graph.h"
 #include "models/gemma3n/kv_cache.h"
@@ -16,12 +17,33 @@ bool records_steps(const gemma3n::Model& model) {
   return device_graphs_enabled(model.device()) && !dropout;
 }
 
+// What a recorded step bakes in of the model's adapters: their tensors' addresses and scales,
+// and whether they train. A session is reused only while these stay the same.
+struct AdapterState {
+  std::vector<const void*> tensors;
+  std::vector<double> scales;
+  bool training = false;
+  bool operator==(const AdapterState&) const = default;
+};
+
+AdapterState adapter_state(const models::LoraSet* lora) {
+  AdapterState state;
+  if (lora == nullptr) return state;
+  for (const auto& [name, adapter] : lora->adapters()) {
+    state.tensors.push_back(adapter.a.data_ptr());
+    state.tensors.push_back(adapter.b.data_ptr());
+    state.scales.push_back(adapter.scale);
+  }
+  state.training = lora->training;
+  return state;
+}
+
 }  // namespace
 
 // Everything a recorded step reads and writes, at addresses that stay put between replays.
 struct Decoder::Session {
   int64_t batch = 0, capacity = 0;
-  const models::LoraSet* lora = nullptr;
+  AdapterState adapters;
   gemma3n::KVCache cache;
   Tensor ids, positions, valid;  // [B, 1] i64, i64, bool on the device
   Tensor ple_tokens;             // [B, 1, L * P] as the host table stores them
@@ -32,7 +54,7 @@ struct Decoder::Session {
   Session(const gemma3n::Model& model, int64_t batch_size, int64_t cache_capacity)
       : batch(batch_size),
         capacity(cache_capacity),
-        lora(model.lora()),
+        adapters(adapter_state(model.lora())),
         cache(model.config(), batch_size, cache_capacity, model.dtype(), model.device()) {
     const Device device = model.device();
     const Tensor& table = model.weights().embed_tokens_per_layer;
@@ -59,7 +81,7 @@ Decoder::Decoder(const gemma3n::Model& model) : model_(model) {}
 
 Decoder::~Decoder() = default;
 
-bool Decoder::uses_graphs() const { return records_steps(model_); }
+bool Decoder::uses_graphs() const { return session_ != nullptr ? session_->graph != nullptr : records_steps(model_); }
 
 Tensor Decoder::prefill(const gemma3n::ForwardArgs& args, int64_t capacity) {
   NoGradGuard no_grad;
@@ -69,7 +91,7 @@ Tensor Decoder::prefill(const gemma3n::ForwardArgs& args, int64_t capacity) {
   // A session of the same batch is reused when it is big enough but not wastefully so: a step
   // attends over the whole buffer of the full-attention layers.
   const bool reuse = session_ != nullptr && session_->batch == B && session_->capacity >= capacity &&
-                     session_->capacity <= 2 * capacity && session_->lora == model_.lora();
+                     session_->capacity <= 2 * capacity && session_->adapters == adapter_state(model_.lora());
   if (reuse) {
     session_->cache.clear();
   } else {

@@ -8,7 +8,8 @@
 // ones and reuses them for the next generation of the same batch size that fits, so keep one
 // Decoder per model where generation repeats (a server, a benchmark). The graph reads the
 // model's weights and LoRA adapters where they were when it was recorded: a Decoder must not
-// outlive them, and records anew when the model's adapter set changes.
+// outlive them, and records anew when the model's adapters (their tensors, scales or training
+// mode) change.
 #pragma once
 
 #include <cstdint>

@@ -169,7 +169,8 @@ TEST(CudaGemma3n, RecordedDecodeStepsEqualStepsRunOpByOp) {
   for (DType dtype : {DType::F32, DType::BF16}) {
     SCOPED_TRACE(dtype_name(dtype));
     Model m = load_on_gpu(dtype);
-    const std::vector<Prompt> prompts = {{{2, 17, 300, 45, 9, 31, 7}, {}, {}}, {{2, 8}, {}, {}}, {{5, 6, 7, 8}, {}, {}}};
+    const std::vector<Prompt> prompts = {
+        {{2, 17, 300, 45, 9, 31, 7}, {}, {}}, {{2, 8}, {}, {}}, {{5, 6, 7, 8}, {}, {}}};
     GenerationOptions greedy;
     greedy.max_new_tokens = 24;
     greedy.sampling.greedy = true;
@@ -194,6 +195,35 @@ TEST(CudaGemma3n, RecordedDecodeStepsEqualStepsRunOpByOp) {
       EXPECT_EQ(recorded_sampled[row].ids, op_by_op_sampled[row].ids) << "row " << row;
     }
   }
+}
+
+TEST(CudaGemma3n, ADecoderRecordsAgainWhenTheAdaptersChange) {
+  VG_REQUIRE_GPU();
+  Model m = load_on_gpu(DType::F32);
+  // An adapter on layer 0's q projection, then other values in the same set (same address).
+  const models::Linear& q = m.weights().layers[0].q;
+  const auto adapter = [&](uint64_t seed) {
+    models::LoraSet set;
+    set.add(q.name, {testing::rnd({4, q.in_features()}, seed).to(Device::cuda()),
+                     testing::rnd({q.out_features(), 4}, seed + 1).to(Device::cuda()), 2.0});
+    return set;
+  };
+  models::LoraSet lora = adapter(1);
+  m.set_lora(&lora);
+  const std::vector<Prompt> prompts = {{{2, 17, 300, 45, 9}, {}, {}}};
+  GenerationOptions greedy;
+  greedy.max_new_tokens = 12;
+  greedy.sampling.greedy = true;
+  greedy.stop_ids = std::vector<int32_t>{};
+  Decoder decoder(m);
+  const std::vector<int32_t> first = generate(decoder, prompts, greedy)[0].ids;
+  lora = adapter(7);
+  const std::vector<int32_t> second = generate(decoder, prompts, greedy)[0].ids;
+  ASSERT_EQ(setenv("VG_CUDA_GRAPHS", "0", 1), 0);
+  const std::vector<int32_t> op_by_op = generate(m, prompts, greedy)[0].ids;
+  ASSERT_EQ(unsetenv("VG_CUDA_GRAPHS"), 0);
+  EXPECT_EQ(second, op_by_op);
+  EXPECT_NE(second, first);  // the adapters matter to these tokens
 }
 
 }  // namespace

@@ -1,14 +1,13 @@
 // Chained launches (programmatic dependent launch, sm_90+): a kernel launched by launch_chained
-// may be scheduled while the kernel before it on the stream is still running. A decode step is
-// about 800 short kernels, and without this each one's launch and ramp-up waits for the previous
-// one to drain: a gap of the same order as the kernels themselves.
+// may be scheduled while the kernel before it on the stream is still running, so that its launch
+// overlaps the previous kernel's tail instead of following it.
 //
-// The contract: a chained kernel calls begin_chained() first, before any return and before it
-// touches global memory that an earlier kernel may write (it may read weights that nothing on the
-// stream writes, as a recorded decode step's GEMVs do). That waits until the kernel before it has finished and its writes are visible
-// (which, by induction, covers every kernel before that), and then lets the next chained kernel be
-// scheduled. Kernels launched the plain way are unaffected: the wait is a no-op for them, and a
-// plain launch after a chained kernel waits for it to finish as usual.
+// The contract: a chained kernel calls begin_chained() first, before any return and before any
+// global memory access. That waits until the kernel before it has finished and its writes are
+// visible (which, by induction, covers every kernel before that), and then lets the next chained
+// kernel be scheduled. Kernels launched the plain way are unaffected: the wait is a no-op for them,
+// and a plain launch after a chained kernel waits for it to finish as usual. Builds with any
+// architecture below sm_90 compile no wait and launch nothing chained (cmake/Cuda.cmake).
 #pragma once
 
 #include <cuda_runtime.h>

@@ -74,11 +74,12 @@ enum class Gating { None, ByProduct, ByTensor };
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
 template <class T, int R, Gating kGating>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock)
-    gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split, bool weights_first) {
+    gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split) {
   constexpr int E = kVector<T>;
   constexpr int64_t kChunk = 32 * kVectorsInFlight;
   // Gated by a product, a warp's row is the gate's row followed by up's: two sums.
   constexpr int kHalves = kGating == Gating::ByProduct ? 2 : 1;
+  begin_chained();
   __shared__ float partial[kWarpsPerBlock][kHalves][R];
   int g = 0;
   while (g + 1 < p.count && blockIdx.x >= p.first_block[g + 1]) ++g;
@@ -102,11 +103,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
       if (base < end && v < end) wv[u] = __ldcs(kHalves == 2 && v >= vectors ? up + (v - vectors) : weights + v);
     }
   };
-  // Weights no kernel of this step writes (a recorded decode step) are fetched while the kernel
-  // before this one finishes; only the inputs wait for it.
-  if (weights_first) load_chunk(part * kChunk + lane);
-  begin_chained();
-  if (!weights_first) load_chunk(part * kChunk + lane);
+  load_chunk(part * kChunk + lane);
 
   float acc[kHalves][R];
 #pragma unroll
@@ -172,10 +169,8 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
 template <class T, int R, Gating kGating>
 void launch(const Tensor& x, const Products<T>& p, int split) {
   const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
-  // While a step is recorded nothing in it writes weights (training steps are not recorded).
-  const bool weights_first = capturing(x.device().index);
   launch_chained("gemv", gemv_kernel<T, R, kGating>, blocks, 32 * kWarpsPerBlock, 0, x.device(),
-                 static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split, weights_first);
+                 static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split);
 }
 
 // Warps per weight row: one per chunk of the row up to 4, so that a warp reads one or two chunks.
@@ -203,7 +198,7 @@ void run_products(const Tensor& x, const std::vector<const Tensor*>& weights, co
     for (int g = 0; g < p.count; ++g) {
       const auto i = static_cast<size_t>(g);
       p.w[g] = static_cast<const T*>(weights[i]->data_ptr());
-      p.bias[g] = biases[i] != nullptr ? static_cast<const T*>(biases[i]->data_ptr()) : nullptr;
+      p.bias[g] = optional_ptr<const T>(biases[i]);
       p.out[g] = static_cast<T*>(outs[i]->data_ptr());
       p.features[g] = weights[i]->size(0);
       p.first_block[g + 1] = p.first_block[g] + (p.features[g] + per_block - 1) / per_block;

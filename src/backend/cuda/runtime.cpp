@@ -41,7 +41,8 @@ DeviceState& state(int index) {
     check(cudaDeviceGetAttribute(&s.capabilities.major, cudaDevAttrComputeCapabilityMajor, index), "device query");
     check(cudaDeviceGetAttribute(&shared, cudaDevAttrMaxSharedMemoryPerBlockOptin, index), "device query");
     s.capabilities.shared_per_block = static_cast<size_t>(shared);
-    s.capabilities.chained_launch = s.capabilities.major >= 9 && path_enabled("VG_CUDA_PDL");
+    // The kernels' wait is compiled only when every architecture built is sm_90+ (cmake/Cuda.cmake).
+    s.capabilities.chained_launch = VG_CUDA_CHAINED_LAUNCH && s.capabilities.major >= 9 && path_enabled("VG_CUDA_PDL");
   });
   return s;
 }

@@ -40,7 +40,7 @@ bool capturing(int device_index);
 struct Capabilities {
   int major = 0;                // compute capability: 8+ has bf16 tensor cores (mma.sync)
   size_t shared_per_block = 0;  // bytes of shared memory a block may opt in to
-  bool chained_launch = false;  // programmatic dependent launch (sm_90+, unless VG_CUDA_PDL=0)
+  bool chained_launch = false;  // programmatic dependent launch (sm_90+ builds and GPUs, unless VG_CUDA_PDL=0)
 };
 const Capabilities& capabilities(int device_index);
 

@@ -23,10 +23,12 @@ KVCache::KVCache(const Config& config, int64_t batch, int64_t capacity, DType dt
     const int64_t ring = e.window > 0 ? std::min(e.window, capacity) : capacity;
     e.k = zeros({batch_, heads, ring, hd}, dtype, device);
     e.v = zeros({batch_, heads, ring, hd}, dtype, device);
-    const bool known = std::any_of(slots_.begin(), slots_.end(), [&](const Slots& s) { return s.ring == ring; });
-    if (!known)
+    auto known = std::find_if(slots_.begin(), slots_.end(), [&](const Slots& s) { return s.ring == ring; });
+    if (known == slots_.end()) {
       slots_.push_back({ring, zeros({1}, DType::I64, device), Tensor(), zeros({batch_, ring}, DType::Bool, device)});
-    e.valid = slots_of(ring).valid;
+      known = slots_.end() - 1;
+    }
+    e.valid = known->valid;
   }
 }
 
@@ -45,7 +47,6 @@ void KVCache::prepare(int64_t tokens) {
     std::vector<int64_t> slots(static_cast<size_t>(kept));
     for (int64_t i = 0; i < kept; ++i) slots[static_cast<size_t>(i)] = (length_ + tokens - kept + i) % s.ring;
     const Tensor host = Tensor::from_vector(slots, {kept});
-    s.valid_pending = true;
     if (tokens == 1) {
       copy_(s.step, host);
       s.current = s.step;
@@ -65,20 +66,29 @@ KVCache::Slots& KVCache::slots_of(int64_t ring) {
   return slots_.front();
 }
 
+void KVCache::write_validity(const Tensor& valid) {
+  if (!fixed()) return;
+  NoGradGuard no_grad;
+  const int64_t t = prepared_tokens_;
+  VG_CHECK(prepared_at_ == length_, "kv_cache", "prepare() must come before writing a step's validity");
+  if (valid.defined()) {
+    VG_CHECK(valid.shape() == Shape({batch_, t}), "kv_cache", "valid mask ", valid.describe(), " must be [", batch_,
+             ", ", t, "]");
+  }
+  for (const Slots& s : slots_) {
+    const int64_t kept = s.current.numel();
+    index_copy_(s.valid, 1, s.current,
+                valid.defined() ? valid.slice(1, t - kept, t) : ones({batch_, kept}, DType::Bool, s.valid.device()));
+  }
+}
+
 KVCache::View KVCache::append_fixed(Entry& e, const Tensor& k, const Tensor& v, const Tensor& valid) {
   const int64_t t = k.size(2);
   VG_CHECK(prepared_tokens_ == t && prepared_at_ == length_, "kv_cache", "prepare(", t,
            ") must come before appending to a fixed cache");
-  Slots& ring = slots_of(e.k.size(2));
-  const Tensor& slots = ring.current;
+  const Tensor& slots = slots_of(e.k.size(2)).current;
   const int64_t kept = slots.numel();
   index_copy_each_({e.k, e.v}, 2, slots, {k.slice(2, t - kept, t), v.slice(2, t - kept, t)});
-  // The entries of a ring share its validity buffer (e.valid), written by the step's first append.
-  if (ring.valid_pending) {
-    index_copy_(ring.valid, 1, slots,
-                valid.defined() ? valid.slice(1, t - kept, t) : ones({batch_, kept}, DType::Bool, k.device()));
-    ring.valid_pending = false;
-  }
   // A prompt attends to itself (causally, within windows); a step to everything in the buffer.
   e.attended = length_ == 0 ? View{k, v, valid} : View{e.k, e.v, e.valid};
   return e.attended;
@@ -166,8 +176,8 @@ void KVCache::clear() {
   for (Entry& e : entries_) {
     e.len = 0;
     e.attended = {};
-    if (fixed() && e.valid.defined()) fill_(e.valid, 0.0);
   }
+  for (const Slots& s : slots_) fill_(s.valid, 0.0);  // a fixed cache's validity, shared per ring
 }
 
 }  // namespace vg::gemma3n

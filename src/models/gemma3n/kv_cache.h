@@ -39,9 +39,13 @@ class KVCache {
   // graph's owner calls it before recording and before each replay). No-op when already done
   // for this position, and for the growing layout.
   void prepare(int64_t tokens);
+  // Fixed layout: writes the prepared tokens' validity (bool [B, T], undefined for all valid)
+  // into the buffer the entries of each ring size share. The forward calls it once a step, after
+  // prepare and before the layers append. No-op for the growing layout.
+  void write_validity(const Tensor& valid);
   // Appends this step's k/v [B, Hkv, T, hd] (valid: bool [B, T] or undefined for all valid) to
   // the entry of producer `layer`, and returns everything that layer's queries attend over.
-  // `valid` is the same for every layer of a step (a fixed cache writes it once per ring size).
+  // (A fixed cache keeps `valid` only for a prompt's own view; its buffers take write_validity's.)
   View append(int64_t layer, const Tensor& k, const Tensor& v, const Tensor& valid);
   // The entry of producer `layer` as last returned by append (for KV-consumer layers).
   View view(int64_t layer) const;
@@ -61,10 +65,9 @@ class KVCache {
   // window, or the capacity). A one-token step writes into `step` (an address graphs keep).
   struct Slots {
     int64_t ring = 0;
-    Tensor step;                 // i64 [1] on the device
-    Tensor current;              // the slots of the prepared tokens: `step`, or a prompt's [kept]
-    Tensor valid;                // bool [B, ring]: the validity buffer of every entry of this ring
-    bool valid_pending = false;  // the prepared tokens' validity is not written yet
+    Tensor step;     // i64 [1] on the device
+    Tensor current;  // the slots of the prepared tokens: `step`, or a prompt's [kept]
+    Tensor valid;    // bool [B, ring]: the validity buffer of every entry of this ring
   };
   void reserve(Entry& e, int64_t needed, const Tensor& like);
   View append_fixed(Entry& e, const Tensor& k, const Tensor& v, const Tensor& valid);

@@ -113,6 +113,7 @@ Tensor Model::forward(const ForwardArgs& args, KVCache* cache) const {
   const RopeTables rope_sliding = rope_for(positions, c.head_dim, c.rope_theta_sliding, dtype());
 
   const Tensor valid_tokens = args.valid.defined() ? args.valid.to(device()) : Tensor();
+  if (cache != nullptr) cache->write_validity(valid_tokens);
 
   // AltUp streams: x0 and its projections scaled to x0's magnitude (match_magnitudes: the RMS of
   // each row, no epsilon on the target's). N x [B, T, D]
