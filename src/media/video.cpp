@@ -25,6 +25,17 @@ std::string lower_extension(const std::string& path) {
   return ext;
 }
 
+void check_written_video(const std::string& path, int width, int height, double fps) {
+  namespace fs = std::filesystem;
+  VG_CHECK(width >= 1 && height >= 1 && width <= 16384 && height <= 16384, "media", path, ": cannot write a ", width,
+           "x", height, " video");
+  VG_CHECK(std::isfinite(fps) && fps > 0 && fps <= 10000, "media", path, ": frame rate ", fps, " is not usable");
+  const fs::path target(path);
+  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
+  std::error_code ec;
+  VG_CHECK(fs::is_directory(dir, ec), "media", path, ": the folder ", dir.string(), " does not exist");
+}
+
 std::string file_problem(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;
@@ -55,19 +66,11 @@ std::unique_ptr<detail::ReaderBackend> open_reader(const std::string& path, cons
 
 // What every backend needs of its arguments, checked before one is chosen.
 void check_writer_arguments(const std::string& path, int width, int height, const WriterOptions& options) {
-  namespace fs = std::filesystem;
-  VG_CHECK(width >= 1 && height >= 1 && width <= 16384 && height <= 16384, "media", path, ": cannot write a ", width,
-           "x", height, " video");
-  VG_CHECK(std::isfinite(options.fps) && options.fps > 0 && options.fps <= 10000, "media", path, ": frame rate ",
-           options.fps, " is not usable");
+  detail::check_written_video(path, width, height, options.fps);
   VG_CHECK(options.rotation == 0 || options.rotation == 90 || options.rotation == 180 || options.rotation == 270,
            "media", path, ": rotation ", options.rotation, " is not 0, 90, 180 or 270");
   VG_CHECK(options.keyframe_interval >= 0 && options.timestamp_resolution >= 0, "media", path,
            ": keyframe_interval and timestamp_resolution must not be negative");
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  VG_CHECK(fs::is_directory(dir, ec), "media", path, ": the folder ", dir.string(), " does not exist");
 }
 
 std::unique_ptr<detail::WriterBackend> open_writer(const std::string& path, int width, int height,

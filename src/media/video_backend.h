@@ -55,6 +55,9 @@ std::string lower_extension(const std::string& path);
 // Why `path` cannot be opened as a video: "no such file", "is a directory, ...", "is not a
 // regular file", "the file is empty"; "" when it is a non-empty regular file.
 std::string file_problem(const std::string& path);
+// Checks what any video written to `path` needs: a size from 1x1 to 16384x16384, a finite frame
+// rate in (0, 10000], and an existing folder.
+void check_written_video(const std::string& path, int width, int height, double fps);
 // Checks that `rgb` is u8 [height, width, 3] (any size when width <= 0); `what` names the file.
 void check_picture(const Tensor& rgb, int width, int height, const std::string& what);
 

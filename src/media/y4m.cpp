@@ -17,7 +17,6 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 
 #include "core/error.h"
 #include "io/mapped_file.h"
@@ -487,29 +486,19 @@ Tensor Reader::read_rgb(int64_t index) {
 
 Writer::Writer(const std::string& path, int width, int height, const WriteOptions& options) : path_(path) {
   const auto fail = [&](const std::string& message) { throw Error("media", path + ": " + message); };
-  if (width < 1 || height < 1 || width > kMaxSize || height > kMaxSize) {
-    fail("cannot write a " + std::to_string(width) + "x" + std::to_string(height) + " video");
-  }
-  if (!(std::isfinite(options.fps) && options.fps > 0 && options.fps <= 10000)) {
-    fail("frame rate " + std::to_string(options.fps) + " is not usable");
-  }
+  detail::check_written_video(path, width, height, options.fps);
   if (options.chroma != Chroma::C444 && options.chroma != Chroma::C420jpeg && options.chroma != Chroma::Mono) {
     fail(std::string("cannot write colourspace C") + chroma_tag(options.chroma) + " (C444, C420jpeg and Cmono can)");
   }
   header_.width = width;
   header_.height = height;
   rational_fps(options.fps, &header_.fps_num, &header_.fps_den);
-  if (header_.fps_num <= 0) fail("frame rate " + std::to_string(options.fps) + " is not usable");
+  VG_CHECK(header_.fps_num > 0, "media", path, ": frame rate ", options.fps, " is not usable");
   header_.interlace = 'p';
   header_.aspect_num = header_.aspect_den = 1;
   header_.chroma = options.chroma;
   header_.range = options.range;
 
-  namespace fs = std::filesystem;
-  const fs::path target(path);
-  const fs::path dir = target.has_parent_path() ? target.parent_path() : fs::path(".");
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec)) fail("the folder " + dir.string() + " does not exist");
   try {
     file_ = std::make_unique<io::AtomicFileWriter>(path);
     const std::string line = format_header(header_);

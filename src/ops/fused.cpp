@@ -44,6 +44,15 @@ bool row_weight(const Tensor& x, const Tensor& weight) {
   return x.rank() >= 1 && weight.rank() == 1 && weight.size(0) == x.size(-1);
 }
 
+// n uninitialised tensors of like's shape, dtype and device: a kernel's outputs.
+std::vector<Tensor> empties(size_t n, const Tensor& like) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < n; ++i) out.push_back(Tensor::empty(like.shape(), like.dtype(), like.device()));
+  return out;
+}
+
+Tensor empty_like(const Tensor& like) { return empties(1, like)[0]; }
+
 std::vector<Tensor> joined(std::vector<Tensor> first, const std::vector<Tensor>& rest) {
   first.insert(first.end(), rest.begin(), rest.end());
   return first;
@@ -112,9 +121,8 @@ std::pair<std::vector<Tensor>, Tensor> altup_predict_then_norm(const std::vector
     if (fusable(joined(streams, {router_norm, router, prediction_coefs, input_norm})) && x.rank() >= 1 &&
         same_shapes(x, streams) && row_weight(x, input_norm) && cuda::altup_coefficients_apply(x.size(-1), routing) &&
         router.size(0) == n && prediction_coefs.size(0) == n * n) {
-      std::vector<Tensor> pred;
-      for (size_t i = 0; i < streams.size(); ++i) pred.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
-      Tensor normed = Tensor::empty(x.shape(), x.dtype(), x.device());
+      std::vector<Tensor> pred = empties(streams.size(), x);
+      Tensor normed = empty_like(x);
       cuda::altup_predict_then_norm(streams, active, routing, input_norm, pred, normed);
       return {pred, normed};
     }
@@ -130,7 +138,7 @@ Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std
   check_addends("rms_norm_add", addends);
   if constexpr (kCudaBuild) {
     if (fusable(joined({x, weight}, addends)) && row_weight(x, weight) && same_shapes(x, addends)) {
-      Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+      Tensor out = empty_like(x);
       cuda::rms_norm_add(x, weight, eps, addends, scale, out, nullptr, nullptr);
       return out;
     }
@@ -151,8 +159,8 @@ std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& 
     if (branch != nullptr) all = joined(all, {branch->x, branch->weight, branch->residual});
     if (fusable(all) && row_weight(x, weight) && row_weight(x, next_weight) && same_shapes(x, addends) &&
         (branch == nullptr || (same_shapes(x, {branch->x, branch->residual}) && row_weight(x, branch->weight)))) {
-      Tensor sum = Tensor::empty(x.shape(), x.dtype(), x.device());
-      Tensor normed = Tensor::empty(x.shape(), x.dtype(), x.device());
+      Tensor sum = empty_like(x);
+      Tensor normed = empty_like(x);
       if (branch != nullptr) {
         const cuda::NormedAddend addend{branch->x, branch->weight, branch->residual};
         cuda::rms_norm_add(x, weight, eps, addends, scale, sum, &next_weight, &normed, &addend);
@@ -177,13 +185,11 @@ std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<T
     if (output_scale.defined()) all.push_back(output_scale);
     Shape scale_shape = activated.shape();
     if (activated.rank() >= 1) scale_shape[scale_shape.rank() - 1] = static_cast<int64_t>(pred.size());  // [..., N]
-    if (fusable(all) && pred.size() <= 8 && activated.rank() >= 1 && same_shapes(activated, pred) &&
-        scale.shape() == scale_shape && (!output_scale.defined() || row_weight(activated, output_scale))) {
-      std::vector<Tensor> corrected;
-      for (size_t i = 0; i < pred.size(); ++i) {
-        corrected.push_back(Tensor::empty(activated.shape(), activated.dtype(), activated.device()));
-      }
-      Tensor scaled = Tensor::empty(activated.shape(), activated.dtype(), activated.device());
+    if (fusable(all) && pred.size() <= static_cast<size_t>(cuda::kMaxStreams) && activated.rank() >= 1 &&
+        same_shapes(activated, pred) && scale.shape() == scale_shape &&
+        (!output_scale.defined() || row_weight(activated, output_scale))) {
+      std::vector<Tensor> corrected = empties(pred.size(), activated);
+      Tensor scaled = empty_like(activated);
       cuda::altup_correct_streams(pred, activated, scale, active, output_scale.defined() ? &output_scale : nullptr,
                                   corrected, scaled);
       return {corrected, scaled};
@@ -210,10 +216,9 @@ std::pair<std::vector<Tensor>, Tensor> rms_norm_add_then_correct(const Tensor& x
     if (fusable(all) && x.rank() >= 1 && same_shapes(x, joined(pred, {residual})) && row_weight(x, weight) &&
         (!output_scale.defined() || row_weight(x, output_scale)) &&
         cuda::altup_coefficients_apply(x.size(-1), routing) && router.size(0) == n && correction_coefs.size(0) == n) {
-      Tensor activated = Tensor::empty(x.shape(), x.dtype(), x.device());
-      std::vector<Tensor> corrected;
-      for (size_t i = 0; i < pred.size(); ++i) corrected.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
-      Tensor scaled = Tensor::empty(x.shape(), x.dtype(), x.device());
+      Tensor activated = empty_like(x);
+      std::vector<Tensor> corrected = empties(pred.size(), x);
+      Tensor scaled = empty_like(x);
       cuda::rms_norm_add_then_correct(x, weight, residual, pred, active, routing,
                                       output_scale.defined() ? &output_scale : nullptr, activated, corrected, scaled);
       return {corrected, scaled};
@@ -226,12 +231,11 @@ std::pair<std::vector<Tensor>, Tensor> rms_norm_add_then_correct(const Tensor& x
 
 std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps,
                                          const std::vector<Tensor>& targets) {
-  VG_CHECK(!targets.empty() && targets.size() <= 8, "rms_norm_add_to_each", "takes one to eight targets, got ",
-           targets.size());
+  VG_CHECK(!targets.empty(), "rms_norm_add_to_each", "takes at least one target");
   if constexpr (kCudaBuild) {
-    if (fusable(joined({x, weight}, targets)) && row_weight(x, weight) && same_shapes(x, targets)) {
-      std::vector<Tensor> outs;
-      for (size_t i = 0; i < targets.size(); ++i) outs.push_back(Tensor::empty(x.shape(), x.dtype(), x.device()));
+    if (fusable(joined({x, weight}, targets)) && targets.size() <= static_cast<size_t>(cuda::kMaxStreams) &&
+        row_weight(x, weight) && same_shapes(x, targets)) {
+      std::vector<Tensor> outs = empties(targets.size(), x);
       cuda::rms_norm_add_to_each(x, weight, eps, targets, outs);
       return outs;
     }
@@ -273,7 +277,7 @@ std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, doubl
     if (all_fit && fusable(operands)) {
       std::vector<Tensor> outs;
       std::vector<cuda::NormRopePart> kernel_parts;
-      for (const NormRope& p : parts) outs.push_back(Tensor::empty(p.x.shape(), p.x.dtype(), p.x.device()));
+      for (const NormRope& p : parts) outs.push_back(empty_like(p.x));
       for (size_t i = 0; i < parts.size(); ++i) {
         kernel_parts.push_back({parts[i].x, parts[i].weight, outs[i], parts[i].rotate});
       }
@@ -290,13 +294,11 @@ std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, doubl
 }
 
 std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference) {
-  VG_CHECK(!ys.empty() && ys.size() <= 8, "match_magnitudes", "takes one to eight tensors, got ", ys.size());
+  VG_CHECK(!ys.empty(), "match_magnitudes", "takes at least one tensor");
   if constexpr (kCudaBuild) {
-    if (fusable(joined({reference}, ys)) && reference.rank() >= 1 && same_shapes(reference, ys)) {
-      std::vector<Tensor> outs;
-      for (size_t i = 0; i < ys.size(); ++i) {
-        outs.push_back(Tensor::empty(reference.shape(), reference.dtype(), reference.device()));
-      }
+    if (fusable(joined({reference}, ys)) && ys.size() <= static_cast<size_t>(cuda::kMaxStreams) &&
+        reference.rank() >= 1 && same_shapes(reference, ys)) {
+      std::vector<Tensor> outs = empties(ys.size(), reference);
       cuda::match_magnitudes(ys, reference, outs);
       return outs;
     }
@@ -312,7 +314,7 @@ std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor
 Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {
   if constexpr (kCudaBuild) {
     if (fusable({x}) && x.rank() >= 1 && x.size(-1) > 0) {
-      Tensor out = Tensor::empty(x.shape(), x.dtype(), x.device());
+      Tensor out = empty_like(x);
       cuda::gaussian_topk_shift(x, multiplier, out);
       return out;
     }

@@ -1,10 +1,11 @@
 // Chains of ops that run as one kernel on CUDA when nothing records gradients. A decode step of
 // Gemma 3n was about 1,700 kernels of a few microseconds each (about 500 with these), and their
-// count, more than their work, bounds it. Each function below equals the composition written beside it. On the CPU, with
-// grad mode on (training), and in the first run of a checkpointed block, it runs that
-// composition, so that a training step computes the same values whichever ops need gradients.
-// The CUDA kernel repeats the composition's roundings to the storage dtype: only the order of the
-// f32 sums inside a dot product or a norm may differ.
+// count, more than their work, bounds it. Each function below equals the composition written
+// beside it. On the CPU, with grad mode on (training), in the first run of a checkpointed block,
+// and for operands its kernel does not take (dtypes, non-contiguous views, sizes past its limits),
+// it runs that composition, so that a training step computes the same values whichever ops need
+// gradients. The CUDA kernel repeats the composition's roundings to the storage dtype: only the
+// order of the f32 sums inside a dot product or a norm may differ.
 #pragma once
 
 #include <utility>
@@ -70,8 +71,8 @@ std::pair<std::vector<Tensor>, Tensor> rms_norm_add_then_correct(const Tensor& x
                                                                  const Tensor& output_scale);
 
 // targets[i] + rms_norm(x, weight, eps) for every i: one normalised branch added to several
-// streams (Gemma 3n's per-layer input joining AltUp's inactive streams). One to eight targets of
-// x's shape.
+// streams (Gemma 3n's per-layer input joining AltUp's inactive streams). Targets of x's shape
+// (one kernel takes up to 8).
 std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps,
                                          const std::vector<Tensor>& targets);
 
@@ -92,8 +93,8 @@ struct NormRope {
 std::vector<Tensor> rms_norm_rope_each(const std::vector<NormRope>& parts, double eps, const Tensor& cos,
                                        const Tensor& sin);
 
-// Gemma 3n's AltUp magnitudes: each y scaled to the RMS of `reference` over the last dim (one to
-// eight ys of its shape):
+// Gemma 3n's AltUp magnitudes: each y scaled to the RMS of `reference` over the last dim (ys of
+// its shape; one kernel takes up to 8):
 //   target = sqrt(mean(square(reference), -1, true))
 //   out_i = div(mul(ys[i], target), sqrt(clamp(mean(square(ys[i]), -1, true), 1e-5, inf)))
 std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference);

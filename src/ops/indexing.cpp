@@ -158,28 +158,30 @@ Tensor index_copy_source(const Tensor& out, int& dim, const Tensor& index, const
 }  // namespace
 
 void index_copy_(const Tensor& out, int dim, const Tensor& index, const Tensor& src) {
-  const Tensor values = index_copy_source(out, dim, index, src);
-  VG_CUDA_OR_CPU(out.device(), index_copy(out, dim, index.contiguous(), values));
+  index_copy_each_({out}, dim, index, {src});
 }
 
 void index_copy_each_(const std::vector<Tensor>& outs, int dim, const Tensor& index, const std::vector<Tensor>& srcs) {
   VG_CHECK(outs.size() == srcs.size(), "index_copy_each_", outs.size(), " destinations for ", srcs.size(), " sources");
   std::vector<Tensor> values;
-  bool alike = outs.size() <= 4;
+  std::vector<int> dims;
+  bool alike = outs.size() <= cuda::kMaxIndexCopies;
   for (size_t i = 0; i < outs.size(); ++i) {
-    int d = dim;
-    values.push_back(index_copy_source(outs[i], d, index, srcs[i]));
-    alike = alike && outs[i].shape() == outs.front().shape() && outs[i].dtype() == outs.front().dtype() &&
-            outs[i].device() == outs.front().device();
+    dims.push_back(dim);
+    values.push_back(index_copy_source(outs[i], dims.back(), index, srcs[i]));
+    alike = alike && outs[i].shape() == outs.front().shape() && outs[i].dtype() == outs.front().dtype();
   }
   if (values.empty()) return;
+  const Tensor indices = index.contiguous();
   if constexpr (kCudaBuild) {
-    if (alike && outs.front().device().is_cuda()) {
-      cuda::index_copy_each(outs, normalize_dim(dim, outs.front().rank(), "index_copy_"), index.contiguous(), values);
+    if (alike && outs.front().device().is_cuda()) {  // one launch (every pair is on the index's device)
+      cuda::index_copy_each(outs, dims.front(), indices, values);
       return;
     }
   }
-  for (size_t i = 0; i < outs.size(); ++i) index_copy_(outs[i], dim, index, values[i]);
+  for (size_t i = 0; i < outs.size(); ++i) {
+    VG_CUDA_OR_CPU(outs[i].device(), index_copy(outs[i], dims[i], indices, values[i]));
+  }
 }
 
 Tensor embedding(const Tensor& weight, const Tensor& ids) {

@@ -1,7 +1,6 @@
 #include "backend/cuda/decode_attention.h"
 
 #include "backend/cuda/chained_launch.cuh"
-#include "backend/cuda/kernels.h"
 
 namespace vg::cuda::decode {
 namespace {
@@ -74,8 +73,8 @@ __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, 
       const float dot = warp_sum(s[h]);
       if (lane == 0) {
         const int64_t at = first + j;
-        const bool seen = j < count && g.visible(0, at);
-        const float bias = seen ? mask.bias(b, kv * group + h, 0, at) : -INFINITY;
+        const bool visible = j < count && g.visible(0, at);
+        const float bias = visible ? mask.bias(b, kv * group + h, 0, at) : -INFINITY;
         probs[h][j] = bias == -INFINITY ? -INFINITY : dot + bias;
       }
     }
@@ -105,9 +104,14 @@ __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, 
     for (int j = 0; j < count; ++j) {
       const float value = load(v.row(b, kv, first + j) + d);
 #pragma unroll
-      for (int h = 0; h < kMaxGroup; ++h) acc[h] += probs[h][j] * value;
+      for (int h = 0; h < kMaxGroup; ++h) {
+        if (h < group) acc[h] += probs[h][j] * value;
+      }
     }
-    for (int h = 0; h < group; ++h) part_o[((b * g.Hq + kv * group + h) * slices + slice) * g.Dv + d] = acc[h];
+#pragma unroll  // acc stays in registers
+    for (int h = 0; h < kMaxGroup; ++h) {
+      if (h < group) part_o[((b * g.Hq + kv * group + h) * slices + slice) * g.Dv + d] = acc[h];
+    }
   }
 }
 

@@ -55,7 +55,6 @@ void for_each_element(const std::array<const Tensor*, N>& operands, const char* 
   } else {
     launch_chained(name, strided_kernel<N, F>, grid_for(loop.numel), kThreads, 0, device, loop.numel, ix, f);
   }
-  check_launch(name);
 }
 
 }  // namespace vg::cuda

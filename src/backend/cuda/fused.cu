@@ -13,8 +13,8 @@
 namespace vg::cuda {
 namespace {
 
-constexpr int kMaxRouted = 8;  // AltUp streams (router outputs)
-constexpr int kMaxMixed = 64;  // coefficients computed from them
+constexpr int kMaxRouted = kMaxStreams;  // AltUp streams (router outputs)
+constexpr int kMaxMixed = 64;            // coefficients computed from them
 constexpr int kMaxWarps = 32;
 constexpr int kMaxNormParts = 3;  // rms_norm_rope: attention's q, k and v
 
@@ -70,7 +70,7 @@ __device__ void row_altup_coefficients(const T* row, const Router<T>& r, int64_t
     float c = 0.0f;
     for (int j = 0; j < N; ++j) c = fmaf(routed[j], mix_s[threadIdx.x * N + j], c);
     c = rounded<T>(c);
-    coefs[threadIdx.x] = r.offset != 0.0f ? rounded<T>(c + r.offset) : c;
+    coefs[threadIdx.x] = rounded<T>(c + r.offset);  // c itself for offset 0
   }
   __syncthreads();
 }
@@ -96,8 +96,8 @@ struct Addends {
 // With next_weight, a second pass normalises the row just written (read back by the threads
 // that wrote it), its sum of squares taken as rms_norm_kernel takes it.
 template <class T>
-__global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale,
-                                    bool scaled, T* out, const T* next_weight, T* normed, int64_t D) {
+__global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale, T* out,
+                                    const T* next_weight, T* normed, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
@@ -113,7 +113,7 @@ __global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Adde
       const float normed = rounded<T>(load(addends.branch + base + i) * branch_rstd * load(addends.branch_weight + i));
       acc = rounded<T>(acc + rounded<T>(load(addends.branch_residual + base + i) + normed));
     }
-    const float v = rounded<T>(scaled ? acc * scale : acc);
+    const float v = rounded<T>(acc * scale);  // acc itself when scale is 1
     store(out + base + i, v);
     ss += v * v;
   }
@@ -182,7 +182,6 @@ __global__ void rms_norm_add_then_correct_kernel(const T* x, const T* weight, co
     const float normed = rounded<T>(load(x + base + i) * rstd * load(weight + i));
     store(activated + base + i, load(residual + base + i) + normed);
   }
-  __syncthreads();  // the row is read whole by the router
   row_altup_coefficients(activated + base, router, D, coefs);
   correct_row(s, activated, coefs, output_scale, scaled, active, blockIdx.x, D, threadIdx.x, blockDim.x);
 }
@@ -226,14 +225,7 @@ __global__ void altup_predict_then_norm_kernel(Streams<T> s, Router<T> router, i
 }
 
 template <class T>
-struct Targets {
-  const T* in[8];
-  T* out[8];
-  int count = 0;
-};
-
-template <class T>
-__global__ void rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Targets<T> targets, int64_t D) {
+__global__ void rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Streams<T> targets, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
@@ -292,7 +284,7 @@ __global__ void rms_norm_rope_kernel(NormParts<T> p, float eps, const T* cos, co
 // stores it: mean of the rounded squares, its square root (after the clamp, for the ys), the
 // product with the target and the quotient.
 template <class T>
-__global__ void match_magnitudes_kernel(Targets<T> ys, const T* reference, int64_t D) {
+__global__ void match_magnitudes_kernel(Streams<T> ys, const T* reference, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
@@ -419,7 +411,7 @@ void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tens
     using T = decltype(tag);
     launch_chained("rms_norm_add_then_correct", rms_norm_add_then_correct_kernel<T>, rows_of(x), routing_threads(r, D),
                    0, x.device(), data_of<T>(x), data_of<T>(weight), data_of<T>(residual), router_of<T>(r, D),
-                   streams_of<T>(pred, corrected), output_scale != nullptr ? data_of<T>(*output_scale) : nullptr,
+                   streams_of<T>(pred, corrected), optional_ptr<const T>(output_scale),
                    static_cast<T*>(activated.data_ptr()), static_cast<T*>(scaled.data_ptr()), static_cast<int>(active),
                    D);
   });
@@ -441,9 +433,8 @@ void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::
     }
     launch_chained("rms_norm_add", rms_norm_add_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0, x.device(),
                    data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale),
-                   scale != 1.0, static_cast<T*>(out.data_ptr()),
-                   next_weight != nullptr ? data_of<T>(*next_weight) : nullptr,
-                   normed != nullptr ? static_cast<T*>(normed->data_ptr()) : nullptr, x.size(-1));
+                   static_cast<T*>(out.data_ptr()), optional_ptr<const T>(next_weight), optional_ptr<T>(normed),
+                   x.size(-1));
   });
 }
 
@@ -459,27 +450,21 @@ void altup_correct_streams(const std::vector<Tensor>& pred, const Tensor& activa
     const Streams<T> s = streams_of<T>(pred, corrected);
     const dim3 grid(rows_of(activated), static_cast<unsigned>(std::min<int64_t>((D + kThreads - 1) / kThreads, 64)));
     launch_chained("altup_correct_streams", altup_correct_kernel<T>, grid, kThreads, 0, activated.device(), s,
-                   data_of<T>(activated), data_of<T>(scale),
-                   output_scale != nullptr ? data_of<T>(*output_scale) : nullptr, static_cast<T*>(scaled.data_ptr()),
-                   static_cast<int>(active), D);
+                   data_of<T>(activated), data_of<T>(scale), optional_ptr<const T>(output_scale),
+                   static_cast<T*>(scaled.data_ptr()), static_cast<int>(active), D);
   });
 }
 
 void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, const std::vector<Tensor>& targets,
                           const std::vector<Tensor>& outs) {
-  VG_ASSERT(!targets.empty() && targets.size() <= 8 && outs.size() == targets.size());
+  VG_ASSERT(!targets.empty() && targets.size() <= static_cast<size_t>(kMaxStreams) && outs.size() == targets.size());
   if (x.numel() == 0) return;
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm_add_to_each", [&](auto tag) {
     using T = decltype(tag);
-    Targets<T> t;
-    t.count = static_cast<int>(targets.size());
-    for (size_t i = 0; i < targets.size(); ++i) {
-      t.in[i] = data_of<T>(targets[i]);
-      t.out[i] = static_cast<T*>(outs[i].data_ptr());
-    }
     launch_chained("rms_norm_add_to_each", rms_norm_add_to_each_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0,
-                   x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), t, x.size(-1));
+                   x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), streams_of<T>(targets, outs),
+                   x.size(-1));
   });
 }
 
@@ -512,20 +497,14 @@ void rms_norm_rope(const std::vector<NormRopePart>& parts, double eps, const Ten
 }
 
 void match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference, const std::vector<Tensor>& outs) {
-  VG_ASSERT(!ys.empty() && ys.size() <= 8 && outs.size() == ys.size());
+  VG_ASSERT(!ys.empty() && ys.size() <= static_cast<size_t>(kMaxStreams) && outs.size() == ys.size());
   if (reference.numel() == 0) return;
   set_device(reference.device().index);
   dispatch_floating(reference.dtype(), "match_magnitudes", [&](auto tag) {
     using T = decltype(tag);
-    Targets<T> t;
-    t.count = static_cast<int>(ys.size());
-    for (size_t i = 0; i < ys.size(); ++i) {
-      t.in[i] = data_of<T>(ys[i]);
-      t.out[i] = static_cast<T*>(outs[i].data_ptr());
-    }
     launch_chained("match_magnitudes", match_magnitudes_kernel<T>, rows_of(reference),
-                   threads_for_row(reference.size(-1)), 0, reference.device(), t, data_of<T>(reference),
-                   reference.size(-1));
+                   threads_for_row(reference.size(-1)), 0, reference.device(), streams_of<T>(ys, outs),
+                   data_of<T>(reference), reference.size(-1));
   });
 }
 

@@ -10,6 +10,9 @@
 
 namespace vg::cuda {
 
+// Streams (AltUp's) or targets one kernel takes at most.
+inline constexpr int kMaxStreams = 8;
+
 // AltUp's router with one of its coefficient mixes: m = tanh(rms_norm(x, norm_weight, eps) .
 // router_j / D), coefficients = mix . m + offset.
 struct AltUpRouting {

@@ -37,13 +37,11 @@ __global__ void index_select_kernel(const W* x, const void* index, W* out, DimSp
   }
 }
 
-// Up to kMaxCopies (out, src) pairs of one geometry, pair blockIdx.y per block row.
-constexpr int kMaxCopies = 4;
-
+// Up to kMaxIndexCopies (out, src) pairs of one geometry, pair blockIdx.y per block row.
 template <class W>
 struct Copies {
-  W* out[kMaxCopies];
-  const W* src[kMaxCopies];
+  W* out[kMaxIndexCopies];
+  const W* src[kMaxIndexCopies];
 };
 
 // out[o, index[j], i] = src[o, j, i], copying words of W.
@@ -117,7 +115,7 @@ void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& s
 }
 
 void index_copy_each(const std::vector<Tensor>& outs, int dim, const Tensor& index, const std::vector<Tensor>& srcs) {
-  VG_ASSERT(!outs.empty() && outs.size() <= static_cast<size_t>(kMaxCopies) && srcs.size() == outs.size());
+  VG_ASSERT(!outs.empty() && outs.size() <= kMaxIndexCopies && srcs.size() == outs.size());
   const Tensor& out = outs.front();
   for (size_t p = 0; p < outs.size(); ++p) {
     VG_ASSERT(outs[p].is_contiguous() && srcs[p].is_contiguous() && outs[p].shape() == out.shape() &&

@@ -32,7 +32,8 @@ void copy(const Tensor& src, const Tensor& dst);
 // ---- gather and scatter (indexing.cu); indices i32 or i64, range-checked ----
 void index_select(const Tensor& x, int dim, const Tensor& index, const Tensor& out);
 void index_copy(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
-// index_copy of 1 to 4 (out, src) pairs of one dtype and shape, in one launch.
+// index_copy of 1 to kMaxIndexCopies (out, src) pairs of one dtype and shape, in one launch.
+inline constexpr size_t kMaxIndexCopies = 4;
 void index_copy_each(const std::vector<Tensor>& outs, int dim, const Tensor& index, const std::vector<Tensor>& srcs);
 void index_add(const Tensor& out, int dim, const Tensor& index, const Tensor& src);
 void gather(const Tensor& x, int dim, const Tensor& index, const Tensor& out);

@@ -13,13 +13,12 @@
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <iterator>
 #include <map>
 #include <thread>
 
 #include "core/error.h"
 #include "core/log.h"
+#include "io/mapped_file.h"
 
 extern char** environ;
 
@@ -83,8 +82,7 @@ int free_local_port() {
 }
 
 std::vector<std::string> own_command_line() {
-  std::ifstream in("/proc/self/cmdline", std::ios::binary);
-  const std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string all = io::read_text_file("/proc/self/cmdline");
   VG_CHECK(!all.empty(), "train", "cannot read this program's command line (/proc/self/cmdline)");
   std::vector<std::string> args;
   for (size_t at = 0; at < all.size();) {
