@@ -4,6 +4,7 @@
 // caller writes new inputs into the same tensors before each replay.
 #pragma once
 
+#include <cstddef>
 #include <functional>
 #include <memory>
 
@@ -24,6 +25,8 @@ class DeviceGraph {
   // made beforehand). Replaces an earlier recording.
   void capture(const std::function<void()>& work);
   bool captured() const;
+  // Kernels in the recording (0 before one): what a recorded step costs in launches.
+  size_t kernels() const;
   // Enqueues the recorded work once; returns without waiting.
   void replay();
 

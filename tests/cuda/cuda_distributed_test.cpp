@@ -3,17 +3,13 @@
 // "Several GPUs"). Skipped with fewer than two GPUs, and, with a message, in a build without NCCL.
 #include <gtest/gtest.h>
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
-#include "io/safetensors.h"
 #include "support/cli_runner.h"
 #include "support/cuda_conformance.h"
 #include "support/media_fixtures.h"
-#include "support/tensor_testing.h"
 #include "support/training_runs.h"
 #include "support/vlm_fixtures.h"
 

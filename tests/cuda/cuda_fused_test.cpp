@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "core/device_graph.h"
 #include "ops/fused.h"
 #include "ops/ops.h"
 #include "support/cuda_conformance.h"
@@ -45,18 +46,34 @@ std::vector<Tensor> on_gpu(const std::vector<Tensor>& inputs, DType dtype) {
   return out;
 }
 
+// Kernels fused(v) launches, counted in a recording: 1 when the fused kernel took the call, more
+// when its operands sent it to the composition.
+size_t kernels_of(const testing::OpFn& fused, const std::vector<Tensor>& v) {
+  DeviceGraph graph(Device::cuda());
+  graph.capture([&] { (void)fused(v); });
+  return graph.kernels();
+}
+
 // fused(v) on the GPU without recording, against composition(v) on the CPU in f32 (inputs
-// rounded to dtype first) and, in bf16, against composition(v) on the GPU.
+// rounded to dtype first) and, in bf16, against composition(v) on the GPU. The GPU call must be
+// one kernel unless `composed` (operands the kernel does not take); on the CPU, fused(v) is the
+// library's own composition and must equal the one written here.
 void expect_fused_matches(const std::string& what, const std::vector<Tensor>& inputs, const testing::OpFn& fused,
-                          const testing::OpFn& composition, double f32_tol, double bf16_tol, double bf16_vs_gpu_tol) {
+                          const testing::OpFn& composition, double f32_tol, double bf16_tol, double bf16_vs_gpu_tol,
+                          bool composed = false) {
   for (const DType dtype : {DType::F32, DType::BF16}) {
     SCOPED_TRACE(what + " in " + dtype_name(dtype));
     NoGradGuard no_grad;
     const std::vector<Tensor> gpu = on_gpu(inputs, dtype);
     std::vector<Tensor> cpu;
     for (const Tensor& t : gpu) cpu.push_back(t.to(Device::cpu()).to(DType::F32));
+    if (!composed) {
+      EXPECT_EQ(kernels_of(fused, gpu), 1u);
+    }
     const Tensor got = fused(gpu).to(Device::cpu()).to(DType::F32);
-    EXPECT_LE(scaled_error(got, composition(cpu)), dtype == DType::F32 ? f32_tol : bf16_tol);
+    const Tensor want = composition(cpu);
+    EXPECT_LE(scaled_error(got, want), dtype == DType::F32 ? f32_tol : bf16_tol);
+    EXPECT_LE(scaled_error(fused(cpu), want), 1e-6);
     if (dtype == DType::BF16) {
       EXPECT_LE(scaled_error(got, composition(gpu).to(Device::cpu()).to(DType::F32)), bf16_vs_gpu_tol);
     }
@@ -363,6 +380,14 @@ TEST(CudaFused, LinearManyEqualsSeparateProducts) {
       const std::vector<Tensor> gw = on_gpu(weights, dtype);
       const std::vector<Tensor> got = linear_many(x.to(Device::cuda()), gw);
       ASSERT_EQ(got.size(), weights.size());
+      // One launch for all four products up to 8 rows; separate GEMMs past that.
+      const size_t kernels =
+          kernels_of([&](const auto& v) { return linear_many(v[0], gw)[0]; }, {x.to(Device::cuda())});
+      if (rows <= 8) {
+        EXPECT_EQ(kernels, 1u);
+      } else {
+        EXPECT_GE(kernels, weights.size());
+      }
       for (size_t i = 0; i < weights.size(); ++i) {
         const Tensor want = linear(x.to(DType::F32), weights[i].to(dtype).to(DType::F32));
         EXPECT_LE(scaled_error(got[i].to(Device::cpu()).to(DType::F32), want), dtype == DType::F32 ? 1e-5 : 2e-2)
@@ -384,11 +409,11 @@ TEST(CudaFused, LinearGatedGeluMatchesItsComposition) {
       expect_fused_matches(
           "linear_gated_gelu, " + shape, {v[0], v[1], v[2]},
           [](const auto& t) { return linear_gated_gelu(t[0], t[1], t[2]); },
-          [](const auto& t) { return gated_gelu(linear(t[0], t[1]), linear(t[0], t[2])); }, 1e-5, 2e-2, 1e-2);
+          [](const auto& t) { return gated_gelu(linear(t[0], t[1]), linear(t[0], t[2])); }, 1e-5, 2e-2, 1e-2, rows > 8);
       expect_fused_matches(
           "linear_gated_gelu_by, " + shape, {v[0], v[1], v[3]},
           [](const auto& t) { return linear_gated_gelu_by(t[0], t[1], t[2]); },
-          [](const auto& t) { return gated_gelu(linear(t[0], t[1]), t[2]); }, 1e-5, 2e-2, 1e-2);
+          [](const auto& t) { return gated_gelu(linear(t[0], t[1]), t[2]); }, 1e-5, 2e-2, 1e-2, rows > 8);
     }
   }
   // [B, T, in] inputs, as the model passes them.

@@ -1,7 +1,6 @@
 // The user-facing path on the GPU (`--device cuda`): the tiny random-weight video-language model
 // of tests/support/vlm_fixtures.h placed on CUDA, encoding frames, answering greedily, clipping
-// gradients and training stage 3, each against the same on the CPU. Skipped without a GPU; the
-// training runs also need a build that can write test videos.
+// gradients and training stage 3, each against the same on the CPU. Skipped without a GPU.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,7 +11,6 @@
 
 #include "io/mapped_file.h"
 #include "io/safetensors.h"
-#include "media/video_writer.h"
 #include "ops/ops.h"
 #include "support/cuda_conformance.h"
 #include "support/media_fixtures.h"
@@ -220,10 +218,7 @@ class CudaTraining : public ::testing::Test {
     delete dir_;
     dir_ = nullptr;
   }
-  void SetUp() override {
-    VG_REQUIRE_GPU();
-    if (dir_ == nullptr) GTEST_SKIP() << "this build cannot write test videos";
-  }
+  void SetUp() override { VG_REQUIRE_GPU(); }
 
   // Stage 3 on `device` in `dtype` ("" = the defaults). LoRA dropout is off, so the CPU and the
   // GPU compute the same function.
@@ -315,7 +310,7 @@ TEST_F(CudaTraining, TheFeatureCacheKeepsGpuFeaturesOnDiskAndReusesThem) {
   train::TrainConfig c = stage3("cached", "cuda", "");
   c.feature_cache = dir_->file("features");
   c.save_every = 0;
-  const train::TrainResult first = train::train(c);
+  train::train(c);
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(c.feature_cache)) files.push_back(e.path());
   ASSERT_FALSE(files.empty());
@@ -326,13 +321,11 @@ TEST_F(CudaTraining, TheFeatureCacheKeepsGpuFeaturesOnDiskAndReusesThem) {
   }
   // A second run reads them back (no new files) and trains the same.
   c.output = dir_->file("cached_again");
-  const train::TrainResult second = train::train(c);
+  train::train(c);
   size_t count = 0;
   for (const auto& e : fs::directory_iterator(c.feature_cache)) count += e.is_regular_file();
   EXPECT_EQ(count, files.size());
   expect_losses_close(losses("cached_again"), losses("cached"), 1e-6, "from the cache");
-  (void)first;
-  (void)second;
 }
 
 // A run checkpointed on one device resumes on the other and ends where a run that was never
@@ -353,8 +346,11 @@ TEST_F(CudaTraining, ACheckpointResumesOnTheOtherDevice) {
     EXPECT_EQ(resumed.resumed_from, 2) << name;
     EXPECT_EQ(resumed.steps, 4) << name;
     expect_losses_close(losses(name), whole, 1e-4, name.c_str());
+    // Resumed on the GPU, only steps 3 and 4 differ from the CPU's, which a 4 lr bound on the
+    // weights cannot catch: there the files' layouts are compared, and the moments below.
     testing::expect_same_tensor_files(dir_->file("whole") + "/adapter/adapter_model.safetensors",
-                                      dir_->file(name) + "/adapter/adapter_model.safetensors", 2e-3);
+                                      dir_->file(name) + "/adapter/adapter_model.safetensors",
+                                      then == "cuda" ? 0.0 : 2e-3);
     // The gradients of all four steps, through AdamW's first moments. Steps 3 and 4 start from
     // weights that differ by up to a few lr where a gradient was noise, so their gradients differ
     // by more than rounding there: 1e-3 of the largest moment.

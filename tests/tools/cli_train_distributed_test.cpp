@@ -6,9 +6,7 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 
 #include "io/mapped_file.h"
 #include "io/safetensors.h"

@@ -3,12 +3,11 @@
 // of this test, each with its own sockets, on 127.0.0.1. Whole runs over several processes are
 // in tests/tools/cli_train_distributed_test.cpp.
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <thread>
 
@@ -259,7 +258,8 @@ TEST(HostCommunicator, SumsAreTheSameBitsOnEveryRankAddedInRankOrder) {
                                    values(rank, 0, 3)};
     c->all_reduce_sum(tensors);
     results[static_cast<size_t>(rank)] = tensors;
-    std::vector<double> v = {0.1 * rank, 1e16 * (rank == 1 ? 1 : 0), 1.0};
+    // 1e16, -1e16 and 1 sum to 1 in rank order only ((1e16 + 1) + -1e16 is 0).
+    std::vector<double> v = {0.1 * rank, rank == 0 ? 1e16 : (rank == 1 ? -1e16 : 1.0), 1.0};
     c->all_reduce_sum(v);
     numbers[static_cast<size_t>(rank)] = v;
     std::vector<double> two{2.0};
@@ -287,7 +287,7 @@ TEST(HostCommunicator, SumsAreTheSameBitsOnEveryRankAddedInRankOrder) {
     }
   }
   for (int r = 0; r < kRanks; ++r)
-    EXPECT_EQ(numbers[static_cast<size_t>(r)], (std::vector<double>{(0.0 + 0.1) + 0.2, 1e16, 3.0}));
+    EXPECT_EQ(numbers[static_cast<size_t>(r)], (std::vector<double>{(0.0 + 0.1) + 0.2, 1.0, 3.0}));
 }
 
 TEST(HostCommunicator, RanksPassingOtherTensorsFail) {
@@ -361,7 +361,10 @@ TEST(Launcher, TheRanksCommandLineDropsGpus) {
             (std::vector<std::string>{"videogemma", "--threads", "2", "train", "--config", "c.json"}));
   EXPECT_EQ(without_option({"videogemma", "train", "--gpus=4", "--json"}, "--gpus"),
             (std::vector<std::string>{"videogemma", "train", "--json"}));
-  EXPECT_FALSE(own_command_line().empty());
+  // This test binary's own command line: argv[0] names it.
+  const std::vector<std::string> own = own_command_line();
+  ASSERT_FALSE(own.empty());
+  EXPECT_EQ(std::filesystem::path(own[0]).filename(), std::filesystem::read_symlink("/proc/self/exe").filename());
 }
 
 }  // namespace

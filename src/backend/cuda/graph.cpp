@@ -5,6 +5,8 @@
 
 #include <cuda_runtime.h>
 
+#include <vector>
+
 #include "backend/cuda/runtime.h"
 
 namespace vg {
@@ -45,6 +47,21 @@ void DeviceGraph::capture(const std::function<void()>& work) {
 }
 
 bool DeviceGraph::captured() const { return recording_ != nullptr; }
+
+size_t DeviceGraph::kernels() const {
+  if (recording_ == nullptr) return 0;
+  size_t count = 0;
+  cuda::check(cudaGraphGetNodes(recording_->graph, nullptr, &count), "cudaGraphGetNodes");
+  std::vector<cudaGraphNode_t> nodes(count);
+  cuda::check(cudaGraphGetNodes(recording_->graph, nodes.data(), &count), "cudaGraphGetNodes");
+  size_t kernels = 0;
+  for (cudaGraphNode_t node : nodes) {
+    cudaGraphNodeType type{};
+    cuda::check(cudaGraphNodeGetType(node, &type), "cudaGraphNodeGetType");
+    if (type == cudaGraphNodeTypeKernel) ++kernels;
+  }
+  return kernels;
+}
 
 void DeviceGraph::replay() {
   VG_CHECK(captured(), "graph", "replay before capture");
