@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "io/mapped_file.h"
@@ -245,9 +244,8 @@ class CudaTraining : public ::testing::Test {
   }
 
   static std::vector<double> losses(const std::string& name) {
-    std::ifstream log(fs::path(dir_->file(name)) / "train_log.jsonl");
     std::vector<double> out;
-    for (std::string line; std::getline(log, line);) out.push_back(nlohmann::json::parse(line)["loss"].get<double>());
+    for (const nlohmann::json& step : testing::train_log(dir_->file(name))) out.push_back(step["loss"].get<double>());
     return out;
   }
 

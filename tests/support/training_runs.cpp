@@ -14,6 +14,12 @@
 
 namespace vg::testing {
 
+std::string write_json(const std::string& path, nlohmann::json doc, const nlohmann::json& extra) {
+  if (!extra.is_null()) doc.update(extra);  // {} in a call is null
+  std::ofstream(path) << doc.dump(1);
+  return path;
+}
+
 std::string write_stage3_config(const ScratchFolder& dir, const std::string& name, const std::string& model,
                                 const std::string& datasets, int accumulation, int max_steps,
                                 const nlohmann::json& extra) {
@@ -30,10 +36,7 @@ std::string write_stage3_config(const ScratchFolder& dir, const std::string& nam
                            {"learning_rate", 2e-3},
                            {"projector_learning_rate", 1e-3},
                            {"lora", {{"r", 4}, {"alpha", 8}, {"dropout", 0.0}}}};
-  config.update(extra);
-  const std::string path = dir.file(name + ".json");
-  std::ofstream(path) << config.dump(1);
-  return path;
+  return write_json(dir.file(name + ".json"), config, extra);
 }
 
 std::vector<nlohmann::json> train_log(const std::string& output) {

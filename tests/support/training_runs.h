@@ -12,6 +12,10 @@
 
 namespace vg::testing {
 
+// `doc` with `extra`'s keys added or replacing its own, written to `path` as JSON; returns `path`.
+std::string write_json(const std::string& path, nlohmann::json doc,
+                       const nlohmann::json& extra = nlohmann::json::object());
+
 // Writes <dir>/<name>.json: stage 3 of `model` on QVED_TRAIN/QVED_VAL of `datasets`, output
 // <dir>/<name>, batch 2, LoRA r 4 without dropout, a checkpoint every 2 steps. `extra` keys are
 // added or replace these. Returns the file's path.

@@ -3,13 +3,13 @@
 // The runs on a GPU are in tests/cuda/cuda_vlm_test.cpp.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/allocator.h"
 #include "support/cli_runner.h"
 #include "support/media_fixtures.h"
 #include "support/tensor_testing.h"
+#include "support/training_runs.h"
 
 namespace vg {
 namespace {
@@ -21,17 +21,15 @@ const std::string kTiny = testing::test_data_path("gemma3n/tiny");
 
 void expect_failure(const CliRun& r, std::initializer_list<std::string> fragments) {
   EXPECT_EQ(r.status, 1) << r.output;
-  for (const std::string& f : fragments) EXPECT_NE(r.output.find(f), std::string::npos) << "'" << f << "' in: " << r.output;
+  for (const std::string& f : fragments)
+    EXPECT_NE(r.output.find(f), std::string::npos) << "'" << f << "' in: " << r.output;
 }
 
 // A model config whose files do not exist: the device is checked before any of them is read.
 std::string fake_model_config(const testing::ScratchFolder& dir, const std::string& name,
                               const nlohmann::json& extra = {}) {
-  nlohmann::json doc = {{"language_model", "lm"}, {"clip", "clip"}, {"videomamba", "vm.safetensors"}};
-  for (const auto& [key, value] : extra.items()) doc[key] = value;
-  const std::string path = dir.file(name + ".json");
-  std::ofstream(path) << doc.dump();
-  return path;
+  return testing::write_json(dir.file(name + ".json"),
+                             {{"language_model", "lm"}, {"clip", "clip"}, {"videomamba", "vm.safetensors"}}, extra);
 }
 
 TEST(CliDevice, HelpSaysWhatEachDeviceTakes) {
@@ -68,7 +66,7 @@ TEST(CliDevice, BadNamesAreErrorsNamingTheFlag) {
   expect_failure(run_cli("encode --video clip.mkv --clip c --videomamba v --device cuda:x"),
                  {"[encode] --device must be cpu, cuda or cuda:N"});
   const nlohmann::json train = {{"model", model}, {"train_data", "QVED_TRAIN"}, {"output", dir.file("run")}};
-  std::ofstream(dir.file("train.json")) << train.dump();
+  testing::write_json(dir.file("train.json"), train);
   expect_failure(run_cli("train --quiet --config " + dir.file("train.json") + " --device nope"),
                  {"[cli] --device must be cpu, cuda or cuda:N, got 'nope'"});
   expect_failure(run_cli("train --quiet --config " + dir.file("train.json") + " --dtype bf16"),
@@ -89,10 +87,11 @@ TEST(CliDevice, AMissingGpuIsTheBackendsError) {
   expect_failure(run_cli("generate --model " + model + " --video clip.mkv --device cuda"), {"error: [cuda]"});
   expect_failure(run_cli("encode --video clip.mkv --clip c --videomamba v --device cuda"), {"error: [cuda]"});
   // The model config may ask for the GPU itself.
-  expect_failure(run_cli("generate --model " + fake_model_config(dir, "on_cuda", {{"device", "cuda"}}) + " --video clip.mkv"),
-                 {"error: [cuda]"});
+  expect_failure(
+      run_cli("generate --model " + fake_model_config(dir, "on_cuda", {{"device", "cuda"}}) + " --video clip.mkv"),
+      {"error: [cuda]"});
   const nlohmann::json train = {{"model", model}, {"train_data", "QVED_TRAIN"}, {"output", dir.file("run")}};
-  std::ofstream(dir.file("train.json")) << train.dump();
+  testing::write_json(dir.file("train.json"), train);
   expect_failure(run_cli("train --quiet --config " + dir.file("train.json") + " --device cuda"), {"error: [cuda]"});
   expect_failure(run_cli("demo --out " + dir.file("demo") + " --device cuda"), {"error: [cuda]"});
 }

@@ -2,11 +2,11 @@
 // and bad names are errors naming the key.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "support/media_fixtures.h"
 #include "support/tensor_testing.h"
+#include "support/training_runs.h"
 #include "train/train_config.h"
 
 namespace vg::train {
@@ -15,11 +15,8 @@ namespace {
 using testing::expect_error;
 
 std::string write_config(const testing::ScratchFolder& dir, const nlohmann::json& extra) {
-  nlohmann::json doc = {{"model", "model.json"}, {"train_data", "QVED_TRAIN"}, {"output", "run"}};
-  for (const auto& [key, value] : extra.items()) doc[key] = value;
-  const std::string path = dir.file("train.json");
-  std::ofstream(path) << doc.dump();
-  return path;
+  return testing::write_json(dir.file("train.json"),
+                             {{"model", "model.json"}, {"train_data", "QVED_TRAIN"}, {"output", "run"}}, extra);
 }
 
 TEST(TrainConfigDevice, LeftOutTheModelConfigDecides) {
@@ -38,11 +35,21 @@ TEST(TrainConfigDevice, ReadsDeviceAndDtype) {
 
 TEST(TrainConfigDevice, BadNamesAreErrorsNamingTheKey) {
   testing::ScratchFolder dir;
-  expect_error([&] { TrainConfig::load(write_config(dir, {{"device", "gpu0"}})); },
-               {"[train]", "train.json", "\"device\" must be cpu, cuda or cuda:N, got 'gpu0'"});
-  expect_error([&] { TrainConfig::load(write_config(dir, {{"dtype", "int8"}})); },
-               {"[train]", "train.json", "\"dtype\"", "int8"});
-  expect_error([&] { TrainConfig::load(write_config(dir, {{"dtype", 16}})); }, {"[train]", "\"dtype\" should be a string"});
+  expect_error(
+      [&] {
+        TrainConfig::load(write_config(dir, {{"device", "gpu0"}}));
+      },
+      {"[train]", "train.json", "\"device\" must be cpu, cuda or cuda:N, got 'gpu0'"});
+  expect_error(
+      [&] {
+        TrainConfig::load(write_config(dir, {{"dtype", "int8"}}));
+      },
+      {"[train]", "train.json", "\"dtype\"", "int8"});
+  expect_error(
+      [&] {
+        TrainConfig::load(write_config(dir, {{"dtype", 16}}));
+      },
+      {"[train]", "\"dtype\" should be a string"});
 }
 
 }  // namespace

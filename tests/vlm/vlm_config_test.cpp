@@ -3,13 +3,13 @@
 // asking for a GPU where there is none (or in a build without CUDA) is the backend's own error.
 #include <gtest/gtest.h>
 
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "core/allocator.h"
 #include "io/mapped_file.h"
 #include "support/media_fixtures.h"
 #include "support/tensor_testing.h"
+#include "support/training_runs.h"
 #include "vlm/device_choice.h"
 #include "vlm/video_language_model.h"
 #include "vlm/vlm_config.h"
@@ -21,11 +21,8 @@ using testing::expect_error;
 
 // A model config with the three required paths (they need not exist to be read) plus `extra`.
 std::string write_config(const testing::ScratchFolder& dir, const nlohmann::json& extra) {
-  nlohmann::json doc = {{"language_model", "lm"}, {"clip", "clip"}, {"videomamba", "vm.safetensors"}};
-  for (const auto& [key, value] : extra.items()) doc[key] = value;
-  const std::string path = dir.file("model.json");
-  std::ofstream(path) << doc.dump();
-  return path;
+  return testing::write_json(dir.file("model.json"),
+                             {{"language_model", "lm"}, {"clip", "clip"}, {"videomamba", "vm.safetensors"}}, extra);
 }
 
 TEST(DeviceChoice, EachDeviceHasItsDefaultDtype) {
@@ -87,11 +84,21 @@ TEST(VlmConfigDevice, CudaComputesInBf16UnlessToldOtherwise) {
 
 TEST(VlmConfigDevice, UnknownValuesAreErrorsNamingTheKey) {
   testing::ScratchFolder dir;
-  expect_error([&] { VlmConfig::load(write_config(dir, {{"device", "tpu"}})); },
-               {"[config]", "model.json", "\"device\" must be cpu, cuda or cuda:N, got 'tpu'"});
-  expect_error([&] { VlmConfig::load(write_config(dir, {{"dtype", "fp8"}})); },
-               {"[config]", "model.json", "\"dtype\"", "fp8"});
-  expect_error([&] { VlmConfig::load(write_config(dir, {{"device", 1}})); }, {"[config]", "\"device\" should be a string"});
+  expect_error(
+      [&] {
+        VlmConfig::load(write_config(dir, {{"device", "tpu"}}));
+      },
+      {"[config]", "model.json", "\"device\" must be cpu, cuda or cuda:N, got 'tpu'"});
+  expect_error(
+      [&] {
+        VlmConfig::load(write_config(dir, {{"dtype", "fp8"}}));
+      },
+      {"[config]", "model.json", "\"dtype\"", "fp8"});
+  expect_error(
+      [&] {
+        VlmConfig::load(write_config(dir, {{"device", 1}}));
+      },
+      {"[config]", "\"device\" should be a string"});
   // A dtype the device does not take is named when the model is placed: a command's --device
   // may still move the model to a device that takes it.
   VlmConfig c = VlmConfig::load(write_config(dir, {{"dtype", "bf16"}}));
