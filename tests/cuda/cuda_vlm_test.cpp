@@ -223,20 +223,7 @@ class CudaTraining : public ::testing::Test {
   // GPU compute the same function.
   static train::TrainConfig stage3(const std::string& name, const std::string& device, const std::string& dtype,
                                    int64_t steps = 2) {
-    train::TrainConfig c;
-    c.model = model_;
-    c.stage = 3;
-    c.train_data = "QVED_TRAIN";
-    c.val_data = "QVED_VAL";
-    c.datasets = data_;
-    c.output = dir_->file(name);
-    c.max_steps = steps;
-    c.batch_size = 2;
-    c.save_every = 2;
-    c.learning_rate = 2e-3;
-    c.projector_learning_rate = 1e-3;
-    c.lora.r = 4;
-    c.lora.alpha = 8;
+    train::TrainConfig c = testing::stage3_config(model_, data_, dir_->file(name), steps);
     c.lora.dropout = 0;
     c.device = device;
     c.dtype = dtype;

@@ -39,6 +39,25 @@ std::string write_stage3_config(const ScratchFolder& dir, const std::string& nam
   return write_json(dir.file(name + ".json"), config, extra);
 }
 
+train::TrainConfig stage3_config(const std::string& model, const std::string& datasets, const std::string& output,
+                                 int64_t steps) {
+  train::TrainConfig c;
+  c.model = model;
+  c.stage = 3;
+  c.train_data = "QVED_TRAIN";
+  c.val_data = "QVED_VAL";
+  c.datasets = datasets;
+  c.output = output;
+  c.max_steps = steps;
+  c.batch_size = 2;
+  c.save_every = 2;
+  c.learning_rate = 2e-3;
+  c.projector_learning_rate = 1e-3;
+  c.lora.r = 4;
+  c.lora.alpha = 8;
+  return c;
+}
+
 std::vector<nlohmann::json> train_log(const std::string& output) {
   std::ifstream in(std::filesystem::path(output) / "train_log.jsonl");
   std::vector<nlohmann::json> lines;

@@ -9,6 +9,7 @@
 
 #include "support/media_fixtures.h"
 #include "train/distributed/launcher.h"
+#include "train/train_config.h"
 
 namespace vg::testing {
 
@@ -22,6 +23,12 @@ std::string write_json(const std::string& path, nlohmann::json doc,
 std::string write_stage3_config(const ScratchFolder& dir, const std::string& name, const std::string& model,
                                 const std::string& datasets, int accumulation, int max_steps,
                                 const nlohmann::json& extra = nlohmann::json::object());
+
+// Stage 3 of `model` on QVED_TRAIN/QVED_VAL of `datasets` into `output` for `steps` steps:
+// batch 2, LoRA r 4 (alpha 8), learning rates 2e-3 and 1e-3 (projectors), a checkpoint every 2
+// steps.
+train::TrainConfig stage3_config(const std::string& model, const std::string& datasets, const std::string& output,
+                                 int64_t steps);
 
 // The lines of <output>/train_log.jsonl.
 std::vector<nlohmann::json> train_log(const std::string& output);

@@ -10,6 +10,7 @@
 #include "io/safetensors.h"
 #include "support/media_fixtures.h"
 #include "support/tensor_testing.h"
+#include "support/training_runs.h"
 #include "support/vlm_fixtures.h"
 #include "train/trainer.h"
 #include "vlm/video_language_model.h"
@@ -32,21 +33,7 @@ class Trainer : public ::testing::Test {
   }
 
   static TrainConfig stage3(const std::string& output, int64_t steps) {
-    TrainConfig c;
-    c.model = model_;
-    c.stage = 3;
-    c.train_data = "QVED_TRAIN";
-    c.val_data = "QVED_VAL";
-    c.datasets = data_;
-    c.output = output;
-    c.max_steps = steps;
-    c.batch_size = 2;
-    c.save_every = 2;
-    c.learning_rate = 2e-3;
-    c.projector_learning_rate = 1e-3;
-    c.lora.r = 4;
-    c.lora.alpha = 8;
-    return c;
+    return testing::stage3_config(model_, data_, output, steps);
   }
 
   static testing::ScratchFolder* dir_;
@@ -68,9 +55,10 @@ TEST_F(Trainer, Stage3WritesAdapterProjectorsLogsAndAModelConfig) {
   EXPECT_TRUE(std::isfinite(*r.val_loss));
   EXPECT_EQ(phases.front(), TrainProgress::Phase::Encoding);
   EXPECT_EQ(phases.back(), TrainProgress::Phase::Done);
-  for (const char* f : {"adapter/adapter_config.json", "adapter/adapter_model.safetensors", "video_projector.safetensors",
-                        "image_projector.safetensors", "model.json", "loss_curve.png", "train_log.jsonl",
-                        "checkpoints/step-000002/trainer_state.json", "checkpoints/step-000004/optimizer.safetensors"}) {
+  for (const char* f :
+       {"adapter/adapter_config.json", "adapter/adapter_model.safetensors", "video_projector.safetensors",
+        "image_projector.safetensors", "model.json", "loss_curve.png", "train_log.jsonl",
+        "checkpoints/step-000002/trainer_state.json", "checkpoints/step-000004/optimizer.safetensors"}) {
     EXPECT_TRUE(fs::exists(fs::path(out) / f)) << f;
   }
   std::ifstream log(fs::path(out) / "train_log.jsonl");
@@ -104,7 +92,8 @@ TEST_F(Trainer, AnInterruptedRunResumesToTheSameWeights) {
   EXPECT_EQ(resumed.resumed_from, 2);
   EXPECT_EQ(resumed.steps, 4);
   EXPECT_EQ(resumed.last_loss, whole.last_loss);
-  for (const char* f : {"adapter/adapter_model.safetensors", "video_projector.safetensors", "image_projector.safetensors"}) {
+  for (const char* f :
+       {"adapter/adapter_model.safetensors", "video_projector.safetensors", "image_projector.safetensors"}) {
     io::SafetensorsFile a = io::SafetensorsFile::open((fs::path(dir_->file("whole")) / f).string());
     io::SafetensorsFile b = io::SafetensorsFile::open((fs::path(out) / f).string());
     ASSERT_EQ(a.tensors().size(), b.tensors().size()) << f;
