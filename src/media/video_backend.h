@@ -14,8 +14,8 @@
 
 namespace vg::media::detail {
 
-// One open video. The public VideoReader methods validate nothing themselves: each backend
-// implements the rules of video.h (errors, ties, ordering, stats).
+// One open video. VideoReader checks the times and indices it is asked for; each backend
+// implements the rest of video.h's rules (errors, ties, ordering, stats).
 class ReaderBackend {
  public:
   virtual ~ReaderBackend() = default;
