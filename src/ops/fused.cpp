@@ -39,6 +39,9 @@ bool same_shapes(const Tensor& x, const std::vector<Tensor>& others) {
   return true;
 }
 
+// x's rows are short enough for the one-block-per-row kernels.
+bool row_fits(const Tensor& x) { return x.rank() >= 1 && x.size(-1) <= cuda::kMaxFusedRow; }
+
 // `weight` scales x's rows: [x.size(-1)].
 bool row_weight(const Tensor& x, const Tensor& weight) {
   return x.rank() >= 1 && weight.rank() == 1 && weight.size(0) == x.size(-1);
@@ -137,7 +140,7 @@ Tensor rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std
                     double scale) {
   check_addends("rms_norm_add", addends);
   if constexpr (kCudaBuild) {
-    if (fusable(joined({x, weight}, addends)) && row_weight(x, weight) && same_shapes(x, addends)) {
+    if (fusable(joined({x, weight}, addends)) && row_fits(x) && row_weight(x, weight) && same_shapes(x, addends)) {
       Tensor out = empty_like(x);
       cuda::rms_norm_add(x, weight, eps, addends, scale, out, nullptr, nullptr);
       return out;
@@ -157,7 +160,7 @@ std::pair<Tensor, Tensor> rms_norm_add_then_norm(const Tensor& x, const Tensor& 
   if constexpr (kCudaBuild) {
     std::vector<Tensor> all = joined({x, weight, next_weight}, addends);
     if (branch != nullptr) all = joined(all, {branch->x, branch->weight, branch->residual});
-    if (fusable(all) && row_weight(x, weight) && row_weight(x, next_weight) && same_shapes(x, addends) &&
+    if (fusable(all) && row_fits(x) && row_weight(x, weight) && row_weight(x, next_weight) && same_shapes(x, addends) &&
         (branch == nullptr || (same_shapes(x, {branch->x, branch->residual}) && row_weight(x, branch->weight)))) {
       Tensor sum = empty_like(x);
       Tensor normed = empty_like(x);
@@ -234,7 +237,7 @@ std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, 
   VG_CHECK(!targets.empty(), "rms_norm_add_to_each", "takes at least one target");
   if constexpr (kCudaBuild) {
     if (fusable(joined({x, weight}, targets)) && targets.size() <= static_cast<size_t>(cuda::kMaxStreams) &&
-        row_weight(x, weight) && same_shapes(x, targets)) {
+        row_fits(x) && row_weight(x, weight) && same_shapes(x, targets)) {
       std::vector<Tensor> outs = empties(targets.size(), x);
       cuda::rms_norm_add_to_each(x, weight, eps, targets, outs);
       return outs;
@@ -313,7 +316,7 @@ std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor
 
 Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {
   if constexpr (kCudaBuild) {
-    if (fusable({x}) && x.rank() >= 1 && x.size(-1) > 0) {
+    if (fusable({x}) && row_fits(x) && x.size(-1) > 0) {
       Tensor out = empty_like(x);
       cuda::gaussian_topk_shift(x, multiplier, out);
       return out;
@@ -323,23 +326,38 @@ Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {
   return relu(sub(x, cutoff));
 }
 
-std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights) {
+std::vector<Tensor> linear_each(const std::vector<Tensor>& xs, const std::vector<Tensor>& weights) {
+  VG_CHECK(!xs.empty() && xs.size() == weights.size(), "linear_each", xs.size(), " inputs for ", weights.size(),
+           " weights");
   if constexpr (kCudaBuild) {
-    if (fusable(joined({x}, weights)) && x.rank() >= 1 &&
-        cuda::linear_many_applies(x.reshape({-1, x.size(-1)}), weights)) {
-      std::vector<Tensor> outs;
-      for (const Tensor& w : weights) {
-        Shape shape = x.shape();
-        shape[shape.rank() - 1] = w.size(0);
-        outs.push_back(Tensor::empty(shape, x.dtype(), x.device()));
+    // [..., in_i] with the same leading dims -> [rows, in_i]
+    const Tensor& first = xs.front();
+    bool same_rows = first.rank() >= 1;
+    std::vector<Tensor> rows;
+    for (const Tensor& x : xs) {
+      same_rows = same_rows && x.rank() == first.rank();
+      for (int64_t d = 0; same_rows && d + 1 < x.rank(); ++d) same_rows = x.size(d) == first.size(d);
+      if (same_rows) rows.push_back(x.reshape({-1, x.size(-1)}));
+    }
+    if (same_rows && fusable(joined(xs, weights)) && cuda::linear_each_applies(rows, weights)) {
+      std::vector<Tensor> outs, out_rows;
+      for (size_t i = 0; i < xs.size(); ++i) {
+        Shape shape = xs[i].shape();
+        shape[shape.rank() - 1] = weights[i].size(0);
+        outs.push_back(Tensor::empty(shape, first.dtype(), first.device()));
+        out_rows.push_back(outs.back().reshape({-1, weights[i].size(0)}));
       }
-      cuda::linear_many(x.reshape({-1, x.size(-1)}), weights, outs);
+      cuda::linear_each(rows, weights, out_rows);
       return outs;
     }
   }
   std::vector<Tensor> outs;
-  for (const Tensor& w : weights) outs.push_back(linear(x, w));
+  for (size_t i = 0; i < xs.size(); ++i) outs.push_back(linear(xs[i], weights[i]));
   return outs;
+}
+
+std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights) {
+  return linear_each(std::vector<Tensor>(weights.size(), x), weights);
 }
 
 Tensor linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor& up) {

@@ -105,6 +105,10 @@ Tensor gaussian_topk_shift(const Tensor& x, double multiplier);
 
 // linear(x, weights[i]) for every i (no biases): on CUDA one launch for all when x has few rows.
 std::vector<Tensor> linear_many(const Tensor& x, const std::vector<Tensor>& weights);
+// linear(xs[i], weights[i]) for every i (no biases; the xs with the same leading dims): on CUDA
+// one launch for all when they have few rows, so independent products ready at the same time
+// cost one kernel.
+std::vector<Tensor> linear_each(const std::vector<Tensor>& xs, const std::vector<Tensor>& weights);
 
 // gated_gelu(linear(x, gate), linear(x, up)): a gated MLP's hidden activations (no biases), on
 // CUDA one launch when x has few rows.

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autograd/grad_mode.h"
+#include "backend/cuda/fused.h"
 #include "core/device_graph.h"
 #include "ops/fused.h"
 #include "ops/ops.h"
@@ -195,7 +196,10 @@ struct AltUpCase {
   int64_t streams;
 };
 
-std::vector<AltUpCase> altup_cases() { return {{{2, 3, 300}, 4}, {{1, 1, 2048}, 4}, {{3, 2, 300}, 3}}; }
+// Gemma's decode row (2,048: two elements per thread), a row of more than two per thread (3,000).
+std::vector<AltUpCase> altup_cases() {
+  return {{{2, 3, 300}, 4}, {{1, 1, 2048}, 4}, {{3, 2, 300}, 3}, {{1, 2, 3000}, 4}};
+}
 
 std::string altup_case_name(const AltUpCase& c, const std::string& what) {
   return what + " of " + std::to_string(c.streams) + " streams of " + std::to_string(c.shape[c.shape.rank() - 1]);
@@ -299,6 +303,21 @@ TEST(CudaFused, RmsNormAddedToEachTargetMatchesItsComposition) {
   }
 }
 
+TEST(CudaFused, RowsLongerThanTheKernelsTakeTheComposition) {
+  VG_REQUIRE_GPU();
+  for (const int64_t d : {int64_t{2500}, cuda::kMaxFusedRow + 8}) {
+    const std::vector<Tensor> in = {rnd({2, d}, 26), rnd({d}, 27), rnd({2, d}, 28)};
+    expect_fused_matches(
+        "rms_norm_add_to_each of rows of " + std::to_string(d), in,
+        [&](const auto& v) { return rms_norm_add_to_each(v[0], v[1], 1e-6, {v[2]})[0]; },
+        [&](const auto& v) { return add(v[2], rms_norm(v[0], v[1], 1e-6)); }, 1e-5, 2e-2, 1e-2,
+        /*composed=*/d > cuda::kMaxFusedRow);
+  }
+  NoGradGuard no_grad;
+  const Tensor long_row = rnd({1, cuda::kMaxFusedRow + 8}, 29).to(Device::cuda());
+  EXPECT_GT(kernels_of([](const auto& v) { return gaussian_topk_shift(v[0], 1.0); }, {long_row}), 1u);
+}
+
 TEST(CudaFused, RmsNormRopeMatchesItsComposition) {
   VG_REQUIRE_GPU();
   // x [B, T, H, hd] with tables [B, T, 1, hd] of distinct tokens; hd 256 as Gemma's, and 40.
@@ -362,10 +381,13 @@ TEST(CudaFused, GaussianTopkShiftMatchesItsComposition) {
   VG_REQUIRE_GPU();
   // 1.6448...: Gemma 3n's multiplier for sparsity 0.95.
   for (const double k : {1.6448536269514722, 0.3}) {
-    expect_fused_matches(
-        "gaussian top-k shift by " + std::to_string(k), {rnd({4, 2, 999}, 20)},
-        [&](const auto& v) { return gaussian_topk_shift(v[0], k); },
-        [&](const auto& v) { return topk_composition(v[0], k); }, 1e-5, 2e-2, 2e-2);
+    // Rows of up to two elements per thread, and Gemma's 8,192 (the longest the kernel takes).
+    for (const Shape& shape : {Shape({4, 2, 999}), Shape({1, 1, 8192})}) {
+      expect_fused_matches(
+          "gaussian top-k shift by " + std::to_string(k) + " of " + shape.to_string(), {rnd(shape, 20)},
+          [&](const auto& v) { return gaussian_topk_shift(v[0], k); },
+          [&](const auto& v) { return topk_composition(v[0], k); }, 1e-5, 2e-2, 2e-2);
+    }
   }
 }
 
@@ -390,6 +412,39 @@ TEST(CudaFused, LinearManyEqualsSeparateProducts) {
       }
       for (size_t i = 0; i < weights.size(); ++i) {
         const Tensor want = linear(x.to(DType::F32), weights[i].to(dtype).to(DType::F32));
+        EXPECT_LE(scaled_error(got[i].to(Device::cpu()).to(DType::F32), want), dtype == DType::F32 ? 1e-5 : 2e-2)
+            << "product " << i;
+      }
+    }
+  }
+}
+
+TEST(CudaFused, LinearEachEqualsSeparateProducts) {
+  VG_REQUIRE_GPU();
+  // Inputs of different lengths, one of them split over two warps per weight row (2,056 bf16
+  // elements are two chunks of 2,048).
+  const std::vector<int64_t> lengths = {264, 64, 2056};
+  const std::vector<Tensor> weights = {rnd({37, 264}, 40), rnd({130, 64}, 41), rnd({9, 2056}, 42)};
+  for (const int64_t rows : {1, 3, 8, 12}) {
+    for (const DType dtype : {DType::F32, DType::BF16}) {
+      SCOPED_TRACE(std::to_string(rows) + " rows in " + dtype_name(dtype));
+      NoGradGuard no_grad;
+      std::vector<Tensor> xs;
+      for (size_t i = 0; i < lengths.size(); ++i) {
+        xs.push_back(rnd({rows, 1, lengths[i]}, 43 + static_cast<uint64_t>(i)).to(dtype));
+      }
+      const std::vector<Tensor> gw = on_gpu(weights, dtype), gx = on_gpu(xs, dtype);
+      const std::vector<Tensor> got = linear_each(gx, gw);
+      ASSERT_EQ(got.size(), weights.size());
+      const size_t kernels = kernels_of([&](const auto& v) { return linear_each(v, gw)[0]; }, gx);
+      if (rows <= 8) {
+        EXPECT_EQ(kernels, 1u);
+      } else {
+        EXPECT_GE(kernels, weights.size());
+      }
+      for (size_t i = 0; i < weights.size(); ++i) {
+        EXPECT_EQ(got[i].shape(), Shape({rows, 1, weights[i].size(0)}));
+        const Tensor want = linear(xs[i].to(DType::F32), weights[i].to(dtype).to(DType::F32));
         EXPECT_LE(scaled_error(got[i].to(Device::cpu()).to(DType::F32), want), dtype == DType::F32 ? 1e-5 : 2e-2)
             << "product " << i;
       }

@@ -2,7 +2,8 @@
 // three to seven launches of a decode step. Values are rounded to the storage dtype wherever the
 // composition stores an intermediate tensor, so that bf16 results differ from it only by the
 // order of f32 sums; the RMS statistics are row_stats.cuh's, as norm.cu's rms_norm takes them
-// (with the same threads_for_row).
+// (with the same threads_for_row). Most kernels hold their row's operands in registers as parts
+// (row_stats.cuh), all loaded at the start: a decode step's chain then waits for memory once.
 #include <algorithm>
 
 #include "backend/cuda/chained_launch.cuh"
@@ -17,6 +18,8 @@ constexpr int kMaxRouted = kMaxStreams;  // AltUp streams (router outputs)
 constexpr int kMaxMixed = 64;            // coefficients computed from them
 constexpr int kMaxWarps = 32;
 constexpr int kMaxNormParts = 3;  // rms_norm_rope: attention's q, k and v
+static_assert(kMaxFusedRow == kMaxPartRow);
+constexpr int kMaxBlock = 1024;  // threads_for_row's largest block: the part kernels' registers fit it
 
 // AltUp's router with one coefficient mix, as a kernel takes it.
 template <class T>
@@ -28,28 +31,46 @@ struct Router {
   int N, M;
 };
 
-// The AltUp coefficients of one row (D elements): m = tanh(rms_norm(row) . router_j / D) for
-// j < N, then coefs[i] = mix_i . m + offset for i < M, each rounded as the composition stores
-// it, into `coefs` (shared, M floats). Thread j < N sums router product j over the warps,
-// thread i < M computes coefficient i; the whole block calls it, and every thread sees the
-// coefficients when it returns.
-template <class T>
-__device__ void row_altup_coefficients(const T* row, const Router<T>& r, int64_t D, float* coefs) {
+// The router's weights as parts of a row (row_stats.cuh), loaded with the row they route.
+template <int S>
+struct RouterPart {
+  float norm_weight[S];
+  float rows[kMaxRouted][S];
+};
+
+template <class T, int S>
+__device__ __forceinline__ void load_router(const Router<T>& r, int64_t D, RouterPart<S>& out) {
+  load_part(r.norm_weight, D, out.norm_weight);
+#pragma unroll
+  for (int j = 0; j < kMaxRouted; ++j) {
+    if (j < r.N) load_part(r.router + j * D, D, out.rows[j]);
+  }
+}
+
+// The AltUp coefficients of one row (D elements, held as parts with the router's): m =
+// tanh(rms_norm(row) . router_j / D) for j < N, then coefs[i] = mix_i . m + offset for i < M,
+// each rounded as the composition stores it, into `coefs` (shared, M floats). Warp j < N sums
+// router product j over the warps, thread i < M computes coefficient i; the whole block calls
+// it, and every thread sees the coefficients when it returns.
+template <class T, int S>
+__device__ void part_altup_coefficients(const float (&row)[S], const RouterPart<S>& rp, const Router<T>& r, int64_t D,
+                                        float* coefs) {
   __shared__ float scratch[32];
   __shared__ float dots[kMaxRouted][kMaxWarps];
   __shared__ float mix_s[kMaxMixed * kMaxRouted];
   __shared__ float routed[kMaxRouted];
   const int N = r.N, M = r.M;
   for (int i = threadIdx.x; i < M * N; i += blockDim.x) mix_s[i] = load(r.mix + i);  // visible after block_sum
-  const float rstd = row_rstd(row, D, r.eps, scratch);
+  const float rstd = part_rstd(row, D, r.eps, scratch);
   float part[kMaxRouted];
 #pragma unroll
   for (int j = 0; j < kMaxRouted; ++j) part[j] = 0.0f;
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    const float normed = rounded<T>(load(row + i) * rstd * load(r.norm_weight + i));
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const float normed = rounded<T>(row[s] * rstd * rp.norm_weight[s]);
 #pragma unroll
     for (int j = 0; j < kMaxRouted; ++j) {
-      if (j < N) part[j] = fmaf(normed, load(r.router + j * D + i), part[j]);
+      if (j < N) part[j] = fmaf(normed, rp.rows[j][s], part[j]);
     }
   }
   const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, warps = static_cast<int>(blockDim.x / 32);
@@ -60,10 +81,9 @@ __device__ void row_altup_coefficients(const T* row, const Router<T>& r, int64_t
     if (lane == 0) dots[j][warp] = s;
   }
   __syncthreads();
-  if (threadIdx.x < N) {
-    float d = 0.0f;
-    for (int w = 0; w < warps; ++w) d += dots[threadIdx.x][w];
-    routed[threadIdx.x] = rounded<T>(tanhf(rounded<T>(rounded<T>(d) * r.inv_d)));
+  for (int j = warp; j < N; j += warps) {  // warp j sums product j over the warps
+    const float d = warp_sum(lane < warps ? dots[j][lane] : 0.0f);
+    if (lane == 0) routed[j] = rounded<T>(tanhf(rounded<T>(rounded<T>(d) * r.inv_d)));
   }
   __syncthreads();
   if (threadIdx.x < M) {
@@ -76,11 +96,15 @@ __device__ void row_altup_coefficients(const T* row, const Router<T>& r, int64_t
 }
 
 // Row r of x into out [rows, M].
-template <class T>
-__global__ void altup_coefficients_kernel(const T* x, Router<T> r, T* out, int64_t D) {
+template <class T, int S>
+__global__ void __launch_bounds__(kMaxBlock) altup_coefficients_kernel(const T* x, Router<T> r, T* out, int64_t D) {
   begin_chained();
   __shared__ float coefs[kMaxMixed];
-  row_altup_coefficients(x + blockIdx.x * D, r, D, coefs);
+  float row[S];
+  RouterPart<S> rp;
+  load_part(x + blockIdx.x * D, D, row);
+  load_router(r, D, rp);
+  part_altup_coefficients(row, rp, r, D, coefs);
   if (threadIdx.x < r.M) store(out + blockIdx.x * r.M + threadIdx.x, coefs[threadIdx.x]);
 }
 
@@ -93,35 +117,49 @@ struct Addends {
   const T* branch_residual = nullptr;
 };
 
-// With next_weight, a second pass normalises the row just written (read back by the threads
-// that wrote it), its sum of squares taken as rms_norm_kernel takes it.
-template <class T>
-__global__ void rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale, T* out,
-                                    const T* next_weight, T* normed, int64_t D) {
+// With next_weight, the row just computed (still in registers) is normalised too, its sum of
+// squares taken as rms_norm_kernel takes it.
+template <class T, int S>
+__global__ void __launch_bounds__(kMaxBlock)
+    rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale, T* out,
+                        const T* next_weight, T* normed, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
-  const float rstd = row_rstd(x + base, D, eps, scratch);
-  const float branch_rstd = addends.branch != nullptr ? row_rstd(addends.branch + base, D, eps, scratch) : 0.0f;
-  float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    float acc = rounded<T>(load(x + base + i) * rstd * load(weight + i));
-    acc = rounded<T>(load(addends.a[0] + base + i) + acc);
-    if (addends.a[1] != nullptr) acc = rounded<T>(acc + load(addends.a[1] + base + i));
-    if (addends.a[2] != nullptr) acc = rounded<T>(acc + load(addends.a[2] + base + i));
-    if (addends.branch != nullptr) {
-      const float normed = rounded<T>(load(addends.branch + base + i) * branch_rstd * load(addends.branch_weight + i));
-      acc = rounded<T>(acc + rounded<T>(load(addends.branch_residual + base + i) + normed));
-    }
-    const float v = rounded<T>(acc * scale);  // acc itself when scale is 1
-    store(out + base + i, v);
-    ss += v * v;
+  const bool branch = addends.branch != nullptr;
+  float xs[S], w[S], a[3][S], b[S], bw[S], br[S], nw[S];
+  load_part(x + base, D, xs);
+  load_part(weight, D, w);
+#pragma unroll
+  for (int k = 0; k < 3; ++k) {
+    if (addends.a[k] != nullptr) load_part(addends.a[k] + base, D, a[k]);
   }
+  if (branch) {
+    load_part(addends.branch + base, D, b);
+    load_part(addends.branch_weight, D, bw);
+    load_part(addends.branch_residual + base, D, br);
+  }
+  if (next_weight != nullptr) load_part(next_weight, D, nw);
+  const float rstd = part_rstd(xs, D, eps, scratch);
+  const float branch_rstd = branch ? part_rstd(b, D, eps, scratch) : 0.0f;
+  float ss = 0.0f;
+  float sum[S];
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    float acc = rounded<T>(xs[s] * rstd * w[s]);
+    acc = rounded<T>(a[0][s] + acc);
+    if (addends.a[1] != nullptr) acc = rounded<T>(acc + a[1][s]);
+    if (addends.a[2] != nullptr) acc = rounded<T>(acc + a[2][s]);
+    if (branch) acc = rounded<T>(acc + rounded<T>(br[s] + rounded<T>(b[s] * branch_rstd * bw[s])));
+    sum[s] = rounded<T>(acc * scale);  // acc itself when scale is 1
+    ss += sum[s] * sum[s];             // zero past the row's end
+  }
+  store_part(out + base, D, sum);
   if (next_weight == nullptr) return;  // the same for the whole block
   const float next_rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(D) + eps);
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    store(normed + base + i, load(out + base + i) * next_rstd * load(next_weight + i));
-  }
+#pragma unroll
+  for (int s = 0; s < S; ++s) sum[s] = sum[s] * next_rstd * nw[s];
+  store_part(normed + base, D, sum);
 }
 
 // AltUp's streams: read (the predictions, or the streams they are predicted from) and written.
@@ -166,73 +204,122 @@ __global__ void altup_correct_kernel(Streams<T> s, const T* activated, const T* 
               static_cast<int64_t>(blockDim.x) * gridDim.y);
 }
 
-// Block r: activated = residual + rms_norm(x) (rms_norm_add_kernel's roundings), written and read
-// back by the block; its correction coefficients (offset included in the router); then
-// correct_row over the whole row.
-template <class T>
-__global__ void rms_norm_add_then_correct_kernel(const T* x, const T* weight, const T* residual, Router<T> router,
-                                                 Streams<T> s, const T* output_scale, T* activated, T* scaled,
-                                                 int active, int64_t D) {
+// Block r: activated = residual + rms_norm(x) (rms_norm_add_kernel's roundings); its correction
+// coefficients (offset included in the router); then corrected_i = pred_i + coef_i * innovation
+// (correct_row's roundings) over the whole row, every operand loaded as parts at the start.
+template <class T, int S>
+__global__ void __launch_bounds__(kMaxBlock)
+    rms_norm_add_then_correct_kernel(const T* x, const T* weight, const T* residual, Router<T> router, Streams<T> st,
+                                     const T* output_scale, T* activated, T* scaled, int active, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   __shared__ float coefs[kMaxMixed];
   const int64_t base = blockIdx.x * D;
-  const float rstd = row_rstd(x + base, D, router.eps, scratch);
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    const float normed = rounded<T>(load(x + base + i) * rstd * load(weight + i));
-    store(activated + base + i, load(residual + base + i) + normed);
+  float xs[S], w[S], res[S], out_scale[S], pred[kMaxRouted][S], active_pred[S];
+  RouterPart<S> rp;
+  load_part(x + base, D, xs);
+  load_part(weight, D, w);
+  load_part(residual + base, D, res);
+  load_router(router, D, rp);
+#pragma unroll
+  for (int i = 0; i < kMaxRouted; ++i) {
+    if (i < st.count) load_part(st.in[i] + base, D, pred[i]);
   }
-  row_altup_coefficients(activated + base, router, D, coefs);
-  correct_row(s, activated, coefs, output_scale, scaled, active, blockIdx.x, D, threadIdx.x, blockDim.x);
+  load_part(st.in[active] + base, D, active_pred);  // pred[active] without indexing registers by a runtime value
+  if (output_scale != nullptr) load_part(output_scale, D, out_scale);
+  const float rstd = part_rstd(xs, D, router.eps, scratch);
+  float act[S];
+#pragma unroll
+  for (int s = 0; s < S; ++s) act[s] = rounded<T>(res[s] + rounded<T>(xs[s] * rstd * w[s]));
+  store_part(activated + base, D, act);
+  part_altup_coefficients(act, rp, router, D, coefs);
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const int64_t e = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
+    if (e >= D) continue;
+    const float innovation = rounded<T>(act[s] - active_pred[s]);
+    float kept = 0.0f;
+#pragma unroll
+    for (int i = 0; i < kMaxRouted; ++i) {
+      if (i >= st.count) continue;
+      const float corrected = pred[i][s] + coefs[i] * innovation;
+      store(st.out[i] + base + e, corrected);
+      if (i == active) kept = rounded<T>(corrected);
+    }
+    store(scaled + base + e, output_scale != nullptr ? kept * out_scale[s] : kept);
+  }
 }
 
 // Block r: the predictions pred_i = stream_i + sum_j coef_ij stream_j (mix.cu's add_mixed, with
 // the coefficients of the active stream in shared memory), then rms_norm of the active prediction
-// as rms_norm_kernel takes it, each thread reading back the elements it wrote.
-template <class T>
-__global__ void altup_predict_then_norm_kernel(Streams<T> s, Router<T> router, int active, const T* input_norm,
-                                               T* normed, int64_t D) {
+// as rms_norm_kernel takes it, from the rounded values each thread holds.
+template <class T, int S>
+__global__ void __launch_bounds__(kMaxBlock) altup_predict_then_norm_kernel(Streams<T> st, Router<T> router, int active,
+                                                                            const T* input_norm, T* normed, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   __shared__ float coefs[kMaxMixed];
   const int64_t base = blockIdx.x * D;
-  const int n = s.count;
-  row_altup_coefficients(s.in[active] + base, router, D, coefs);
-  float ss = 0.0f;
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    float y[kMaxRouted];
+  const int n = st.count;
+  float y[kMaxRouted][S], norm_weight[S], kept[S];
+  RouterPart<S> rp;
 #pragma unroll
-    for (int j = 0; j < kMaxRouted; ++j) y[j] = j < n ? load(s.in[j] + base + i) : 0.0f;
+  for (int j = 0; j < kMaxRouted; ++j) {
+    if (j < n) load_part(st.in[j] + base, D, y[j]);
+  }
+  load_part(st.in[active] + base, D, kept);  // y[active] without indexing registers by a runtime value
+  load_part(input_norm, D, norm_weight);
+  load_router(router, D, rp);
+  part_altup_coefficients(kept, rp, router, D, coefs);
+  float ss = 0.0f;
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const int64_t e = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
+    kept[s] = 0.0f;
+    if (e >= D) continue;
 #pragma unroll
     for (int k = 0; k < kMaxRouted; ++k) {
       if (k >= n) continue;
-      float acc = y[k];
+      float acc = y[k][s];
 #pragma unroll
       for (int j = 0; j < kMaxRouted; ++j) {
-        if (j < n) acc += coefs[k * n + j] * y[j];
+        if (j < n) acc += coefs[k * n + j] * y[j][s];
       }
-      store(s.out[k] + base + i, acc);
+      store(st.out[k] + base + e, acc);
       if (k == active) {
-        const float v = rounded<T>(acc);
-        ss += v * v;
+        kept[s] = rounded<T>(acc);
+        ss += kept[s] * kept[s];
       }
     }
   }
   const float rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(D) + router.eps);
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    store(normed + base + i, load(s.out[active] + base + i) * rstd * load(input_norm + i));
-  }
+#pragma unroll
+  for (int s = 0; s < S; ++s) kept[s] = kept[s] * rstd * norm_weight[s];
+  store_part(normed + base, D, kept);
 }
 
-template <class T>
-__global__ void rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Streams<T> targets, int64_t D) {
+template <class T, int S>
+__global__ void __launch_bounds__(kMaxBlock)
+    rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Streams<T> targets, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
-  const float rstd = row_rstd(x + base, D, eps, scratch);
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    const float normed = rounded<T>(load(x + base + i) * rstd * load(weight + i));
-    for (int t = 0; t < targets.count; ++t) store(targets.out[t] + base + i, load(targets.in[t] + base + i) + normed);
+  float xs[S], w[S], in[kMaxStreams][S];
+  load_part(x + base, D, xs);
+  load_part(weight, D, w);
+#pragma unroll
+  for (int t = 0; t < kMaxStreams; ++t) {
+    if (t < targets.count) load_part(targets.in[t] + base, D, in[t]);
+  }
+  const float rstd = part_rstd(xs, D, eps, scratch);
+#pragma unroll
+  for (int s = 0; s < S; ++s) xs[s] = rounded<T>(xs[s] * rstd * w[s]);
+#pragma unroll
+  for (int t = 0; t < kMaxStreams; ++t) {
+    if (t >= targets.count) continue;
+#pragma unroll
+    for (int s = 0; s < S; ++s) in[t][s] += xs[s];
+    store_part(targets.out[t] + base, D, in[t]);
   }
 }
 
@@ -307,20 +394,25 @@ __global__ void match_magnitudes_kernel(Streams<T> ys, const T* reference, int64
 
 // relu(x - (mean + k * std)) with mean, variance, std, the product and the cutoff each rounded
 // as the composition stores them.
-template <class T>
-__global__ void gaussian_topk_shift_kernel(const T* x, float multiplier, T* out, int64_t D) {
+template <class T, int S>
+__global__ void __launch_bounds__(kMaxBlock)
+    gaussian_topk_shift_kernel(const T* x, float multiplier, T* out, int64_t D) {
   begin_chained();
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
-  const RowMoments moments = row_moments(x + base, D, scratch);
+  float xs[S];
+  load_part(x + base, D, xs);
+  const RowMoments moments = part_moments(xs, D, scratch);
   const float mean = moments.mean;
   const float variance = rounded<T>(moments.squares / static_cast<float>(D));
   const float spread = rounded<T>(rounded<T>(sqrtf(variance)) * multiplier);
   const float cutoff = rounded<T>(rounded<T>(mean) + spread);
-  for (int64_t i = threadIdx.x; i < D; i += blockDim.x) {
-    const float shifted = rounded<T>(load(x + base + i) - cutoff);
-    store(out + base + i, shifted > 0.0f ? shifted : 0.0f);
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const float shifted = rounded<T>(xs[s] - cutoff);
+    xs[s] = shifted > 0.0f ? shifted : 0.0f;
   }
+  store_part(out + base, D, xs);
 }
 
 unsigned rows_of(const Tensor& x) {
@@ -365,8 +457,8 @@ Streams<T> streams_of(const std::vector<Tensor>& in, const std::vector<Tensor>& 
 }  // namespace
 
 bool altup_coefficients_apply(int64_t D, const AltUpRouting& r) {
-  return r.norm_weight.rank() == 1 && r.norm_weight.size(0) == D && r.router.rank() == 2 && r.router.size(1) == D &&
-         r.router.size(0) >= 1 && r.router.size(0) <= kMaxRouted && r.mix.rank() == 2 &&
+  return D <= kMaxFusedRow && r.norm_weight.rank() == 1 && r.norm_weight.size(0) == D && r.router.rank() == 2 &&
+         r.router.size(1) == D && r.router.size(0) >= 1 && r.router.size(0) <= kMaxRouted && r.mix.rank() == 2 &&
          r.mix.size(1) == r.router.size(0) && r.mix.size(0) >= 1 && r.mix.size(0) <= kMaxMixed;
 }
 
@@ -377,8 +469,11 @@ void altup_coefficients(const Tensor& x, const AltUpRouting& r, const Tensor& ou
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "altup_coefficients", [&](auto tag) {
     using T = decltype(tag);
-    launch_chained("altup_coefficients", altup_coefficients_kernel<T>, rows_of(x), routing_threads(r, D), 0, x.device(),
-                   data_of<T>(x), router_of<T>(r, D), static_cast<T*>(out.data_ptr()), D);
+    const int threads = routing_threads(r, D);
+    with_part_size(D, threads, [&](auto part) {
+      launch_chained("altup_coefficients", altup_coefficients_kernel<T, decltype(part)::value>, rows_of(x), threads, 0,
+                     x.device(), data_of<T>(x), router_of<T>(r, D), static_cast<T*>(out.data_ptr()), D);
+    });
   });
 }
 
@@ -392,9 +487,12 @@ void altup_predict_then_norm(const std::vector<Tensor>& streams, int64_t active,
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "altup_predict_then_norm", [&](auto tag) {
     using T = decltype(tag);
-    launch_chained("altup_predict_then_norm", altup_predict_then_norm_kernel<T>, rows_of(x), routing_threads(r, D), 0,
-                   x.device(), streams_of<T>(streams, pred), router_of<T>(r, D), static_cast<int>(active),
-                   data_of<T>(input_norm), static_cast<T*>(normed.data_ptr()), D);
+    const int threads = routing_threads(r, D);
+    with_part_size(D, threads, [&](auto part) {
+      launch_chained("altup_predict_then_norm", altup_predict_then_norm_kernel<T, decltype(part)::value>, rows_of(x),
+                     threads, 0, x.device(), streams_of<T>(streams, pred), router_of<T>(r, D), static_cast<int>(active),
+                     data_of<T>(input_norm), static_cast<T*>(normed.data_ptr()), D);
+    });
   });
 }
 
@@ -409,11 +507,14 @@ void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tens
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm_add_then_correct", [&](auto tag) {
     using T = decltype(tag);
-    launch_chained("rms_norm_add_then_correct", rms_norm_add_then_correct_kernel<T>, rows_of(x), routing_threads(r, D),
-                   0, x.device(), data_of<T>(x), data_of<T>(weight), data_of<T>(residual), router_of<T>(r, D),
-                   streams_of<T>(pred, corrected), optional_ptr<const T>(output_scale),
-                   static_cast<T*>(activated.data_ptr()), static_cast<T*>(scaled.data_ptr()), static_cast<int>(active),
-                   D);
+    const int threads = routing_threads(r, D);
+    with_part_size(D, threads, [&](auto part) {
+      launch_chained("rms_norm_add_then_correct", rms_norm_add_then_correct_kernel<T, decltype(part)::value>,
+                     rows_of(x), threads, 0, x.device(), data_of<T>(x), data_of<T>(weight), data_of<T>(residual),
+                     router_of<T>(r, D), streams_of<T>(pred, corrected), optional_ptr<const T>(output_scale),
+                     static_cast<T*>(activated.data_ptr()), static_cast<T*>(scaled.data_ptr()),
+                     static_cast<int>(active), D);
+    });
   });
 }
 
@@ -431,10 +532,13 @@ void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::
       a.branch_weight = data_of<T>(branch->weight);
       a.branch_residual = data_of<T>(branch->residual);
     }
-    launch_chained("rms_norm_add", rms_norm_add_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0, x.device(),
-                   data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale),
-                   static_cast<T*>(out.data_ptr()), optional_ptr<const T>(next_weight), optional_ptr<T>(normed),
-                   x.size(-1));
+    const int64_t D = x.size(-1);
+    with_part_size(D, threads_for_row(D), [&](auto part) {
+      launch_chained("rms_norm_add", rms_norm_add_kernel<T, decltype(part)::value>, rows_of(x), threads_for_row(D), 0,
+                     x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a,
+                     static_cast<float>(scale), static_cast<T*>(out.data_ptr()), optional_ptr<const T>(next_weight),
+                     optional_ptr<T>(normed), D);
+    });
   });
 }
 
@@ -462,9 +566,12 @@ void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, con
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "rms_norm_add_to_each", [&](auto tag) {
     using T = decltype(tag);
-    launch_chained("rms_norm_add_to_each", rms_norm_add_to_each_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0,
-                   x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), streams_of<T>(targets, outs),
-                   x.size(-1));
+    const int64_t D = x.size(-1);
+    with_part_size(D, threads_for_row(D), [&](auto part) {
+      launch_chained("rms_norm_add_to_each", rms_norm_add_to_each_kernel<T, decltype(part)::value>, rows_of(x),
+                     threads_for_row(D), 0, x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps),
+                     streams_of<T>(targets, outs), D);
+    });
   });
 }
 
@@ -513,9 +620,12 @@ void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out) 
   set_device(x.device().index);
   dispatch_floating(x.dtype(), "gaussian_topk_shift", [&](auto tag) {
     using T = decltype(tag);
-    launch_chained("gaussian_topk_shift", gaussian_topk_shift_kernel<T>, rows_of(x), threads_for_row(x.size(-1)), 0,
-                   x.device(), data_of<T>(x), static_cast<float>(multiplier), static_cast<T*>(out.data_ptr()),
-                   x.size(-1));
+    const int64_t D = x.size(-1);
+    with_part_size(D, threads_for_row(D), [&](auto part) {
+      launch_chained("gaussian_topk_shift", gaussian_topk_shift_kernel<T, decltype(part)::value>, rows_of(x),
+                     threads_for_row(D), 0, x.device(), data_of<T>(x), static_cast<float>(multiplier),
+                     static_cast<T*>(out.data_ptr()), D);
+    });
   });
 }
 

@@ -12,6 +12,9 @@ namespace vg::cuda {
 
 // Streams (AltUp's) or targets one kernel takes at most.
 inline constexpr int kMaxStreams = 8;
+// The longest row (last dim) the one-block-per-row kernels take: a block holds its row in
+// registers. Longer rows take the composition.
+inline constexpr int64_t kMaxFusedRow = 8192;
 
 // AltUp's router with one of its coefficient mixes: m = tanh(rms_norm(x, norm_weight, eps) .
 // router_j / D), coefficients = mix . m + offset.
@@ -23,7 +26,8 @@ struct AltUpRouting {
   double offset;
 };
 
-// Whether the kernels take these sizes: N <= 8 router outputs, M <= 64 coefficients.
+// Whether the kernels take these sizes: N <= 8 router outputs, M <= 64 coefficients,
+// D <= kMaxFusedRow.
 bool altup_coefficients_apply(int64_t D, const AltUpRouting& r);
 // out [..., M] from x [..., D].
 void altup_coefficients(const Tensor& x, const AltUpRouting& r, const Tensor& out);

@@ -17,7 +17,7 @@ namespace {
 
 constexpr int kWarpsPerBlock = 8;
 constexpr int kVectorsInFlight = 8;  // 16-byte weight loads a lane issues before using them
-constexpr int kMaxProducts = 4;      // products of one input in one launch (linear_many)
+constexpr int kMaxProducts = 4;      // products in one launch (linear_each)
 
 // 16 bytes of T (kVector<T>, common.cuh) as f32, converted in pairs: fewer registers than a
 // Pack's elements one by one (74 against 109 at bf16 and one row).
@@ -44,10 +44,14 @@ __device__ __forceinline__ void unpack(const uint4& v, float (&out)[kVector<T>])
   }
 }
 
-// Up to kMaxProducts products of the same input rows, launched as one grid: block b belongs to
-// the product g with first_block[g] <= b < first_block[g + 1].
+// Up to kMaxProducts products, each of its own input with the same number of rows, launched as
+// one grid: block b belongs to the product g with first_block[g] <= b < first_block[g + 1], whose
+// weight rows are split over split[g] warps.
 template <class T>
 struct Products {
+  const T* x[kMaxProducts];  // [rows, in[g]]
+  int64_t in[kMaxProducts];
+  int split[kMaxProducts];
   const T* w[kMaxProducts];
   const T* bias[kMaxProducts];
   T* out[kMaxProducts];
@@ -64,17 +68,16 @@ struct Products {
 // a second product of the same input or a given tensor.
 enum class Gating { None, ByProduct, ByTensor };
 
-// Block: kWarpsPerBlock / S features of one product, S = split warps per feature; warp: one
+// Block: kWarpsPerBlock / S features of one product, S = its split warps per feature; warp: one
 // S-th of feature f's weight row for all `rows` (<= R) input rows. The row is read in chunks of
 // 32 x kVectorsInFlight 16-byte vectors, chunk c by the feature's warp c % S, lane l taking
 // vectors l, l + 32, ... of it. Lanes meet in a warp reduction, the S warps of a feature in
-// shared memory (in a fixed order). A long row split over several warps keeps more of the GPU
-// busy when the features are few (Gemma's down projection: 2,048 rows of 8,192). Gated by a
-// product, the row a warp reads is the gate's row followed by up's, with a sum for each half.
+// shared memory (in a fixed order). A long row split over two warps keeps more of the GPU busy
+// when the features are few (Gemma's down projection: 2,048 rows of 8,192). Gated by a product,
+// the row a warp reads is the gate's row followed by up's, with a sum for each half.
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
 template <class T, int R, Gating kGating>
-__global__ void __launch_bounds__(32 * kWarpsPerBlock)
-    gemv_kernel(const T* __restrict__ x, Products<T> p, int rows, int64_t in, int split) {
+__global__ void __launch_bounds__(32 * kWarpsPerBlock) gemv_kernel(Products<T> p, int rows) {
   constexpr int E = kVector<T>;
   constexpr int64_t kChunk = 32 * kVectorsInFlight;
   // Gated by a product, a warp's row is the gate's row followed by up's: two sums.
@@ -83,15 +86,15 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
   __shared__ float partial[kWarpsPerBlock][kHalves][R];
   int g = 0;
   while (g + 1 < p.count && blockIdx.x >= p.first_block[g + 1]) ++g;
-  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32;
-  const int64_t features = p.features[g];
+  const int lane = threadIdx.x % 32, warp = threadIdx.x / 32, split = p.split[g];
+  const int64_t features = p.features[g], in = p.in[g];
   const int64_t f = (blockIdx.x - p.first_block[g]) * (kWarpsPerBlock / split) + warp / split;
   const int part = warp % split;
   const int64_t vectors = in / E;
   const int64_t row_offset = (f < features ? f : 0) * in;
   const uint4* weights = reinterpret_cast<const uint4*>(p.w[g] + row_offset);
   const uint4* up = kHalves == 2 ? reinterpret_cast<const uint4*>(p.up + row_offset) : nullptr;
-  const uint4* inputs = reinterpret_cast<const uint4*>(x);
+  const uint4* inputs = reinterpret_cast<const uint4*>(p.x[g]);
   const int64_t end = f < features ? kHalves * vectors : 0, stride = split * kChunk;
 
   // The chunk of the weight row at `base`, streamed: read once, evicted first.
@@ -104,6 +107,14 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
     }
   };
   load_chunk(part * kChunk + lane);
+  // The multiplier a gate by tensor stores with, loaded beside the weights rather than after the
+  // sums (Gemma's per-layer input gate: a small product, where that round trip shows).
+  const bool stores = lane == 0 && part == 0 && f < features;
+  float multiplier[kGating == Gating::ByTensor ? R : 1];
+  if constexpr (kGating == Gating::ByTensor) {
+#pragma unroll
+    for (int r = 0; r < R; ++r) multiplier[r] = stores && r < rows ? load(p.multiplier + r * features + f) : 0.0f;
+  }
 
   float acc[kHalves][R];
 #pragma unroll
@@ -143,7 +154,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
     }
   }
   if (split > 1) __syncthreads();
-  if (lane != 0 || part != 0 || f >= features) return;
+  if (!stores) return;
   const T* bias = p.bias[g];
 #pragma unroll
   for (int r = 0; r < R; ++r) {
@@ -159,44 +170,53 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock)
       store(out, bias != nullptr ? sums[0] + load(bias + f) : sums[0]);
     } else {
       // As gated_gelu reads the stored products.
-      const float other =
-          kGating == Gating::ByProduct ? rounded<T>(sums[kHalves - 1]) : load(p.multiplier + r * features + f);
+      float other = 0.0f;
+      if constexpr (kGating == Gating::ByProduct) {
+        other = rounded<T>(sums[kHalves - 1]);
+      } else {
+        other = multiplier[r];
+      }
       store(out, gelu_tanh_value(rounded<T>(sums[0])) * other);
     }
   }
 }
 
 template <class T, int R, Gating kGating>
-void launch(const Tensor& x, const Products<T>& p, int split) {
+void launch(const Products<T>& p, int rows, Device device) {
   const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
-  launch_chained("gemv", gemv_kernel<T, R, kGating>, blocks, 32 * kWarpsPerBlock, 0, x.device(),
-                 static_cast<const T*>(x.data_ptr()), p, static_cast<int>(x.size(0)), x.size(1), split);
+  launch_chained("gemv", gemv_kernel<T, R, kGating>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
 }
 
-// Warps per weight row: one per chunk of the row up to 4, so that a warp reads one or two chunks.
+// Warps per weight row: two for a row of two chunks or more (each warp then reads one chunk or
+// several in turn), else one. Four warps, a chunk each, measured slower on the H100 for the
+// down projection's rows of four chunks (18.5 against 17.2 us).
 int split_for(int64_t vectors) {
   const int64_t chunks = (vectors + 32 * kVectorsInFlight - 1) / (32 * kVectorsInFlight);
-  return chunks >= 4 ? 4 : (chunks >= 2 ? 2 : 1);
+  return chunks >= 2 ? 2 : 1;
 }
 
-// out[i] = x @ weights[i]^T (+ biases[i]) for every i, in one launch; or, gated, out[0] =
+// outs[i] = xs[i] @ weights[i]^T (+ biases[i]) for every i, in one launch; or, gated, out[0] =
 // gated_gelu(x @ weights[0]^T, x @ up^T or multiplier).
 template <Gating kGating = Gating::None>
-void run_products(const Tensor& x, const std::vector<const Tensor*>& weights, const std::vector<const Tensor*>& biases,
-                  const std::vector<const Tensor*>& outs, const Tensor* second = nullptr) {
-  set_device(x.device().index);
-  dispatch_floating(x.dtype(), "linear", [&](auto tag) {
+void run_products(const std::vector<const Tensor*>& xs, const std::vector<const Tensor*>& weights,
+                  const std::vector<const Tensor*>& biases, const std::vector<const Tensor*>& outs,
+                  const Tensor* second = nullptr) {
+  const Tensor& first = *xs.front();
+  set_device(first.device().index);
+  dispatch_floating(first.dtype(), "linear", [&](auto tag) {
     using T = decltype(tag);
     Products<T> p;
     p.count = static_cast<int>(weights.size());
     p.first_block[0] = 0;
     if constexpr (kGating == Gating::ByProduct) p.up = static_cast<const T*>(second->data_ptr());
     if constexpr (kGating == Gating::ByTensor) p.multiplier = static_cast<const T*>(second->data_ptr());
-    const int64_t row_vectors = x.size(1) / kVector<T>;
-    const int split = split_for(kGating == Gating::ByProduct ? 2 * row_vectors : row_vectors);
-    const int64_t per_block = kWarpsPerBlock / split;
     for (int g = 0; g < p.count; ++g) {
       const auto i = static_cast<size_t>(g);
+      p.x[g] = static_cast<const T*>(xs[i]->data_ptr());
+      p.in[g] = xs[i]->size(1);
+      const int64_t row_vectors = p.in[g] / kVector<T>;
+      p.split[g] = split_for(kGating == Gating::ByProduct ? 2 * row_vectors : row_vectors);
+      const int64_t per_block = kWarpsPerBlock / p.split[g];
       p.w[g] = static_cast<const T*>(weights[i]->data_ptr());
       p.bias[g] = optional_ptr<const T>(biases[i]);
       p.out[g] = static_cast<T*>(outs[i]->data_ptr());
@@ -204,15 +224,16 @@ void run_products(const Tensor& x, const std::vector<const Tensor*>& weights, co
       p.first_block[g + 1] = p.first_block[g] + (p.features[g] + per_block - 1) / per_block;
     }
     VG_CHECK(p.first_block[p.count] < (int64_t{1} << 31), "linear", "too many features for one launch");
-    const int64_t rows = x.size(0);
+    const int64_t rows = first.size(0);
+    const auto rows_i = static_cast<int>(rows);
     if (rows == 1) {
-      launch<T, 1, kGating>(x, p, split);
+      launch<T, 1, kGating>(p, rows_i, first.device());
     } else if (rows == 2) {
-      launch<T, 2, kGating>(x, p, split);
+      launch<T, 2, kGating>(p, rows_i, first.device());
     } else if (rows <= 4) {
-      launch<T, 4, kGating>(x, p, split);
+      launch<T, 4, kGating>(p, rows_i, first.device());
     } else {
-      launch<T, kGemvMaxRows, kGating>(x, p, split);
+      launch<T, kGemvMaxRows, kGating>(p, rows_i, first.device());
     }
   });
 }
@@ -237,21 +258,29 @@ bool gemv_applies(const Tensor& x, const Tensor& w, const Tensor* bias) {
 
 void gemv(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out) {
   VG_ASSERT(gemv_applies(x, w, bias) && out.is_contiguous());
-  run_products(x, {&w}, {bias}, {&out});
+  run_products({&x}, {&w}, {bias}, {&out});
 }
 
-bool linear_many_applies(const Tensor& x, const std::vector<Tensor>& weights) {
-  if (weights.empty() || weights.size() > static_cast<size_t>(kMaxProducts) || !x.is_contiguous()) return false;
-  for (const Tensor& w : weights) {
+bool linear_each_applies(const std::vector<Tensor>& xs, const std::vector<Tensor>& weights) {
+  if (weights.empty() || weights.size() > static_cast<size_t>(kMaxProducts) || xs.size() != weights.size())
+    return false;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    const Tensor& x = xs[i];
+    const Tensor& w = weights[i];
+    if (x.rank() != 2 || !x.is_contiguous() || x.size(0) != xs[0].size(0) || x.dtype() != xs[0].dtype() ||
+        x.device() != xs[0].device()) {
+      return false;
+    }
     if (w.rank() != 2 || w.size(1) != x.size(1) || !w.is_contiguous() || !gemv_applies(x, w, nullptr)) return false;
   }
   return true;
 }
 
-void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs) {
-  VG_ASSERT(linear_many_applies(x, weights) && outs.size() == weights.size());
-  std::vector<const Tensor*> w, b(weights.size(), nullptr), o;
+void linear_each(const std::vector<Tensor>& xs, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs) {
+  VG_ASSERT(linear_each_applies(xs, weights) && outs.size() == weights.size());
+  std::vector<const Tensor*> x, w, b(weights.size(), nullptr), o;
   for (size_t i = 0; i < weights.size(); ++i) {
+    x.push_back(&xs[i]);
     w.push_back(&weights[i]);
     o.push_back(&outs[i]);
   }
@@ -259,8 +288,8 @@ void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std:
 }
 
 bool linear_gated_gelu_applies(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier) {
-  if (!linear_many_applies(x, {gate})) return false;
-  if (up != nullptr) return linear_many_applies(x, {gate, *up}) && up->size(0) == gate.size(0);
+  if (!linear_each_applies({x}, {gate})) return false;
+  if (up != nullptr) return linear_each_applies({x, x}, {gate, *up}) && up->size(0) == gate.size(0);
   return multiplier != nullptr && multiplier->dtype() == x.dtype() && multiplier->is_contiguous() &&
          multiplier->shape() == Shape({x.size(0), gate.size(0)});
 }
@@ -269,9 +298,9 @@ void linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor* up, co
                        const Tensor& out) {
   VG_ASSERT(linear_gated_gelu_applies(x, gate, up, multiplier) && out.is_contiguous());
   if (up != nullptr) {
-    run_products<Gating::ByProduct>(x, {&gate}, {nullptr}, {&out}, up);
+    run_products<Gating::ByProduct>({&x}, {&gate}, {nullptr}, {&out}, up);
   } else {
-    run_products<Gating::ByTensor>(x, {&gate}, {nullptr}, {&out}, multiplier);
+    run_products<Gating::ByTensor>({&x}, {&gate}, {nullptr}, {&out}, multiplier);
   }
 }
 

@@ -20,13 +20,15 @@ bool gemv_applies(const Tensor& x, const Tensor& w, const Tensor* bias);
 // out [rows, features] = x @ w^T (+ bias), accumulated in f32; x, w, out contiguous.
 void gemv(const Tensor& x, const Tensor& w, const Tensor* bias, const Tensor& out);
 
-// Whether linear_many takes x [rows, in] and these weights: up to 4 of them, each as gemv_applies.
-bool linear_many_applies(const Tensor& x, const std::vector<Tensor>& weights);
-// outs[i] [rows, features_i] = x @ weights[i]^T for every i, in one launch: the projections
-// that read one activation (q, k, v; gate, up) cost one kernel instead of several.
-void linear_many(const Tensor& x, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs);
+// Whether linear_each takes these: 1 to 4 pairs of x [rows, in_i] (the same rows, dtype and
+// device for all) and weight [features_i, in_i], each as gemv_applies and contiguous.
+bool linear_each_applies(const std::vector<Tensor>& xs, const std::vector<Tensor>& weights);
+// outs[i] [rows, features_i] = xs[i] @ weights[i]^T for every i, in one launch: the projections
+// that read one activation (q, k, v; gate, up), or independent ones ready at the same time
+// (attention's output and LAuReL's second), cost one kernel instead of several.
+void linear_each(const std::vector<Tensor>& xs, const std::vector<Tensor>& weights, const std::vector<Tensor>& outs);
 
-// Whether linear_gated_gelu takes these: gate (and up) as linear_many takes them, or a
+// Whether linear_gated_gelu takes these: gate (and up) as linear_each takes them with x, or a
 // multiplier [rows, features] of x's dtype.
 bool linear_gated_gelu_applies(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier);
 // out [rows, features] = gated_gelu(x @ gate^T, x @ up^T) when up is given, else

@@ -2,7 +2,15 @@
 // the norms of norm.cu and the fused chains of fused.cu share them, so a fused kernel's RMSNorm
 // sums exactly as the rms_norm op does at the same block size. `scratch` holds 32 floats in
 // shared memory; every thread gets the result.
+//
+// A row may also be held in registers, spread over the block (a "part" of S elements per
+// thread): thread t holds elements t, t + blockDim.x, ... (zero past the row's end), the ones it
+// would visit in the loops below, summed in the same order. A fused chain over a row (a decode
+// step's one token) is a sequence of block reductions; with every operand loaded into registers
+// at its start, it waits for memory once instead of once per reduction.
 #pragma once
+
+#include <type_traits>
 
 #include "backend/cuda/common.cuh"
 
@@ -35,6 +43,68 @@ __device__ RowMoments row_moments(const T* row, int64_t n, float* scratch) {
     ss += d * d;
   }
   return {mean, block_sum(ss, scratch)};
+}
+
+// ---- rows held in registers ----
+
+// Elements per thread the part kernels are built for: rows up to 2 and 8 x the block's threads.
+inline constexpr int kSmallPart = 2, kLargePart = 8;
+// The longest row a block of threads_for_row threads holds (1,024 threads x 8).
+inline constexpr int64_t kMaxPartRow = 8192;
+
+template <class T, int S>
+__device__ __forceinline__ void load_part(const T* row, int64_t n, float (&out)[S]) {
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
+    out[s] = i < n ? load(row + i) : 0.0f;
+  }
+}
+
+template <class T, int S>
+__device__ __forceinline__ void store_part(T* row, int64_t n, const float (&v)[S]) {
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const int64_t i = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
+    if (i < n) store(row + i, v[s]);
+  }
+}
+
+// row_rstd of a part.
+template <int S>
+__device__ float part_rstd(const float (&v)[S], int64_t n, float eps, float* scratch) {
+  float ss = 0.0f;
+#pragma unroll
+  for (int s = 0; s < S; ++s) ss += v[s] * v[s];
+  return rsqrtf(block_sum(ss, scratch) / static_cast<float>(n) + eps);
+}
+
+// row_moments of a part (the zeros past the row's end left out of the squares).
+template <int S>
+__device__ RowMoments part_moments(const float (&v)[S], int64_t n, float* scratch) {
+  float sum = 0.0f;
+#pragma unroll
+  for (int s = 0; s < S; ++s) sum += v[s];
+  const float mean = block_sum(sum, scratch) / static_cast<float>(n);
+  float ss = 0.0f;
+#pragma unroll
+  for (int s = 0; s < S; ++s) {
+    const float d = v[s] - mean;
+    if (threadIdx.x + static_cast<int64_t>(s) * blockDim.x < n) ss += d * d;
+  }
+  return {mean, block_sum(ss, scratch)};
+}
+
+// Host: calls launch(std::integral_constant<int, S>{}) with the part size that rows of n elements
+// (n <= kMaxPartRow) need over `threads` threads (at least threads_for_row(n)).
+template <class Launch>
+void with_part_size(int64_t n, int threads, Launch&& launch) {
+  if (n <= kSmallPart * static_cast<int64_t>(threads)) {
+    launch(std::integral_constant<int, kSmallPart>{});
+  } else {
+    VG_ASSERT(n <= kLargePart * static_cast<int64_t>(threads));
+    launch(std::integral_constant<int, kLargePart>{});
+  }
 }
 
 }  // namespace vg::cuda

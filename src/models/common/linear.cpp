@@ -43,15 +43,21 @@ bool plain(const Linear& layer, const LoraSet* lora) {
 }  // namespace
 
 std::vector<Tensor> apply_linears(const std::vector<const Linear*>& layers, const Tensor& x, const LoraSet* lora) {
+  return apply_linears_each(layers, std::vector<Tensor>(layers.size(), x), lora);
+}
+
+std::vector<Tensor> apply_linears_each(const std::vector<const Linear*>& layers, const std::vector<Tensor>& xs,
+                                       const LoraSet* lora) {
+  VG_CHECK(layers.size() == xs.size(), "linear", layers.size(), " layers for ", xs.size(), " inputs");
   bool all_plain = true;
   for (const Linear* layer : layers) all_plain = all_plain && plain(*layer, lora);
-  std::vector<Tensor> out;
   if (all_plain) {
     std::vector<Tensor> weights;
     for (const Linear* layer : layers) weights.push_back(layer->weight);
-    return linear_many(x, weights);
+    return linear_each(xs, weights);
   }
-  for (const Linear* layer : layers) out.push_back(apply_linear(*layer, x, lora));
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < layers.size(); ++i) out.push_back(apply_linear(*layers[i], xs[i], lora));
   return out;
 }
 

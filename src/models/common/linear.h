@@ -47,6 +47,10 @@ Tensor apply_linear(const Linear& layer, const Tensor& x, const LoraSet* lora = 
 // rows and none of them has a bias or an adapter (a decode step's q/k/v, gate/up).
 std::vector<Tensor> apply_linears(const std::vector<const Linear*>& layers, const Tensor& x,
                                   const LoraSet* lora = nullptr);
+// apply_linear(layers[i], xs[i]) for every i (the xs with the same leading dims), likewise in
+// one kernel: independent products ready at the same time (attention's output and LAuReL's).
+std::vector<Tensor> apply_linears_each(const std::vector<const Linear*>& layers, const std::vector<Tensor>& xs,
+                                       const LoraSet* lora = nullptr);
 
 // gated_gelu(apply_linear(gate, x), apply_linear(up, x)): a gated MLP's hidden activations, in
 // one kernel on CUDA when x has few rows and neither layer has a bias or an adapter.

@@ -38,9 +38,10 @@ InputProjections project_input(const Config& c, const LayerWeights& w, int64_t l
 }
 
 // Attention (transformers' Gemma3nTextAttention): q/k/v norms over head_dim, RoPE, scale 1.0,
-// causal with a sliding window on sliding layers; consumers reuse the producer's K/V.
-Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const InputProjections& x,
-                 const AttentionInputs& in, SharedKV& kv, const models::LoraSet* lora) {
+// causal with a sliding window on sliding layers; consumers reuse the producer's K/V. Returns the
+// heads before the output projection, [B, T, H * hd].
+Tensor attention_heads(const Config& c, const LayerWeights& w, int64_t layer, const InputProjections& x,
+                       const AttentionInputs& in, SharedKV& kv) {
   const int64_t B = x.q.size(0), T = x.q.size(1), H = c.num_attention_heads, K = c.num_key_value_heads;
   const int64_t hd = c.head_dim;
   // [B, T, H * hd] -> [B, T, H, hd] -> normed, rotated -> [B, H, T, hd]
@@ -67,7 +68,7 @@ Tensor attention(const Config& c, const LayerWeights& w, int64_t layer, const In
   options.scale = 1.0;  // the q/k norms replace 1/sqrt(head_dim)
   Tensor mask = kv.valid.defined() ? kv.valid.reshape({B, 1, 1, kv.valid.size(1)}) : Tensor();
   Tensor o = scaled_dot_product_attention(q, kv.k, kv.v, options, mask);  // [B, H, T, hd]
-  return apply_linear(w.o, o.transpose(1, 2).reshape({B, T, H * hd}), lora);
+  return o.transpose(1, 2).reshape({B, T, H * hd});
 }
 
 // Gated MLP with Gaussian top-k sparsity on the gate (shifted, not masked: relu(g - cutoff)).
@@ -107,12 +108,15 @@ std::vector<Tensor> decoder_layer(const Config& c, const LayerWeights& w, int64_
                                                   w.prediction_coefs, w.input_norm);
   const Tensor& a = pred[active];
   const InputProjections projected = project_input(c, w, layer, xn, lora);
+  // The attention's output projection and LAuReL's second, in one launch on a decode step:
+  // [B, T, H * hd] -> [B, T, D], [B, T, laurel rank] -> [B, T, D]
+  const std::vector<Tensor> outputs = models::apply_linears_each(
+      {&w.o, &w.laurel_right}, {attention_heads(c, w, layer, projected, attn_in, kv), projected.laurel}, lora);
   // LAuReL: laurel = xn + RMSNorm(xn @ Wl^T @ Wr^T), [B, T, D]
-  const NormedBranch laurel{apply_linear(w.laurel_right, projected.laurel, lora), w.laurel_norm, xn};
+  const NormedBranch laurel{outputs[1], w.laurel_norm, xn};
   // s1 = (a + RMSNorm(attention) + laurel) / sqrt(2), and RMSNorm(s1) for the MLP
-  const auto [s1, s1_normed] =
-      rms_norm_add_then_norm(attention(c, w, layer, projected, attn_in, kv, lora), w.post_attention_norm, eps, {a},
-                             1.0 / std::sqrt(2.0), w.pre_ffn_norm, &laurel);
+  const auto [s1, s1_normed] = rms_norm_add_then_norm(outputs[0], w.post_attention_norm, eps, {a}, 1.0 / std::sqrt(2.0),
+                                                      w.pre_ffn_norm, &laurel);
   // N x [B, T, D], [B, T, D]
   auto [corrected, f] = rms_norm_add_then_correct(
       mlp(c, w, layer, s1_normed, lora), w.post_ffn_norm, eps, s1, pred, c.altup_active_idx, w.router_norm,
