@@ -3,6 +3,9 @@
 #include <cstdlib>
 
 #include "core/error.h"
+#if VG_HAVE_CUDA
+#include "backend/cuda/cuda_api.h"
+#endif
 
 namespace vg {
 
@@ -20,5 +23,13 @@ Device Device::parse(const std::string& text) {
 }
 
 std::ostream& operator<<(std::ostream& os, const Device& device) { return os << device.to_string(); }
+
+void synchronize(Device device) {
+#if VG_HAVE_CUDA
+  if (device.is_cuda()) cuda::synchronize();
+#else
+  (void)device;
+#endif
+}
 
 }  // namespace vg

@@ -26,4 +26,8 @@ struct Device {
 
 std::ostream& operator<<(std::ostream& os, const Device& device);
 
+// Waits until the work enqueued on `device` is done: a GPU runs it asynchronously, so a host clock
+// read without this measures its enqueueing. Nothing to wait for on the CPU.
+void synchronize(Device device);
+
 }  // namespace vg

@@ -19,6 +19,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// A stage's seconds on `device`, waiting for its work first when asked (VisualEncoderOptions).
+double stage_seconds(std::chrono::steady_clock::time_point start, Device device, bool wait) {
+  if (wait) synchronize(device);
+  return seconds_since(start);
+}
+
 // Features may come from anywhere (a feature cache keeps them on the host, in the towers' dtype):
 // they go to the projector's device, then into its dtype.
 Tensor projector_input(const Tensor& features, const projector::Etp& projector) {
@@ -139,7 +145,7 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
     const Tensor pixels = clip_pixels.to(clip_.device()).to(clip_.dtype());
     out.clip_features = clip_.features(pixels, options_.clip_layer, /*drop_cls=*/true).contiguous();
   }
-  out.clip_seconds = seconds_since(t0);
+  out.clip_seconds = stage_seconds(t0, clip_.device(), options_.timed_stages);
   if (parts == VisualParts::ImageOnly) {
     if (image_projector_ != nullptr) out.visual_tokens = project(out.clip_features, Tensor(), parts);
     return out;
@@ -155,12 +161,12 @@ VisualEncoding VisualEncoder::encode_pixels(const Tensor& clip_pixels, const Ten
   Tensor chosen = index_select(videomamba_pixels, 0, Tensor::from_vector(out.videomamba_frames, {kVideoMambaFrames}));
   Tensor video = chosen.to(videomamba_.device()).to(videomamba_.dtype()).unsqueeze(0);  // [1, 8, 3, H, W]
   out.videomamba_features = videomamba_.features(video).contiguous();  // [8, 196, Dv]
-  out.videomamba_seconds = seconds_since(t0);
+  out.videomamba_seconds = stage_seconds(t0, videomamba_.device(), options_.timed_stages);
 
   if (image_projector_ != nullptr) {
     t0 = std::chrono::steady_clock::now();
     out.visual_tokens = project(out.clip_features, out.videomamba_features, parts);
-    out.project_seconds = seconds_since(t0);
+    out.project_seconds = stage_seconds(t0, image_projector_->device(), options_.timed_stages);
   }
   return out;
 }

@@ -25,6 +25,10 @@ struct VisualEncoderOptions {
   bool reference_sampling = false;  // the reference's 1-fps / 16-frame rule instead of uniform frames
   int clip_layer = -2;            // CLIP hidden state taken (transformers' indexing)
   bool round_pixels_to_f16 = false;  // as the reference's .half() before fp32 towers
+  // Wait for the device after each stage, so that the *_seconds of a GPU encoding measure each
+  // stage's work rather than the host's enqueueing of it. Off by default: in a serving or training
+  // pipeline the host enqueues the next stage while the device works.
+  bool timed_stages = false;
 };
 
 struct VisualEncoding {
@@ -34,6 +38,7 @@ struct VisualEncoding {
   Tensor clip_features;                    // [N, 196, Dc] (Dc = 768 for ViT-B/16)
   Tensor videomamba_features;              // [8, 196, Dv] (Dv = 576 for VideoMamba-M), before pooling
   Tensor visual_tokens;                    // [N * 144 + 98, H] when both projectors are set
+  // Host wall time of each stage; the towers' and projectors' only with options.timed_stages on a GPU.
   double decode_seconds = 0, preprocess_seconds = 0, clip_seconds = 0, videomamba_seconds = 0, project_seconds = 0;
 };
 

@@ -30,9 +30,6 @@
 #include "train/adamw.h"
 #include "train/lora.h"
 #include "vlm/generation.h"
-#if VG_HAVE_CUDA
-#include "backend/cuda/cuda_api.h"
-#endif
 
 namespace vg::cli {
 namespace {
@@ -66,14 +63,6 @@ bool wanted(const ModelBenchOptions& o, const std::string& name) {
   return o.only.empty() || std::find(o.only.begin(), o.only.end(), name) != o.only.end();
 }
 
-void synchronize_device(Device device) {
-#if VG_HAVE_CUDA
-  if (device.is_cuda()) cuda::synchronize();
-#else
-  (void)device;
-#endif
-}
-
 double gib(int64_t bytes) { return static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0); }
 
 // Runs fn warmup + iters times, timing the last iters (each ended by a device synchronisation),
@@ -86,12 +75,12 @@ Measurement measure(const ModelBenchOptions& o, Device device, std::string name,
   alloc.reset_peak();
   try {
     for (int i = 0; i < o.warmup; ++i) fn();
-    synchronize_device(device);
+    synchronize(device);
     std::vector<double> seconds;
     for (int i = 0; i < o.iters; ++i) {
       const auto start = std::chrono::steady_clock::now();
       fn();
-      synchronize_device(device);
+      synchronize(device);
       seconds.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     }
     double sum = 0, sq = 0;

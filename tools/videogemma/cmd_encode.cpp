@@ -58,6 +58,7 @@ void run_encode(const EncodeOptions& o) {
   VisualEncoderOptions options;
   options.frames = o.frames;
   options.reference_sampling = o.reference_sampling;
+  options.timed_stages = true;  // the seconds it prints are each stage's work
   VisualEncoder encoder(clip, videomamba, image ? &*image : nullptr, video ? &*video : nullptr, options);
   VisualEncoding e = encoder.encode_video(o.video);
 
