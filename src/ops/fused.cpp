@@ -330,16 +330,16 @@ std::vector<Tensor> linear_each(const std::vector<Tensor>& xs, const std::vector
   VG_CHECK(!xs.empty() && xs.size() == weights.size(), "linear_each", xs.size(), " inputs for ", weights.size(),
            " weights");
   if constexpr (kCudaBuild) {
-    // [..., in_i] with the same leading dims -> [rows, in_i]
+    // [..., in_i] with the same leading dims, contiguous -> [rows, in_i] views
     const Tensor& first = xs.front();
-    bool same_rows = first.rank() >= 1;
+    bool kernel_takes = fusable(joined(xs, weights)) && first.rank() >= 1;
     std::vector<Tensor> rows;
     for (const Tensor& x : xs) {
-      same_rows = same_rows && x.rank() == first.rank();
-      for (int64_t d = 0; same_rows && d + 1 < x.rank(); ++d) same_rows = x.size(d) == first.size(d);
-      if (same_rows) rows.push_back(x.reshape({-1, x.size(-1)}));
+      kernel_takes = kernel_takes && x.rank() == first.rank();
+      for (int64_t d = 0; kernel_takes && d + 1 < x.rank(); ++d) kernel_takes = x.size(d) == first.size(d);
+      if (kernel_takes) rows.push_back(x.reshape({-1, x.size(-1)}));
     }
-    if (same_rows && fusable(joined(xs, weights)) && cuda::linear_each_applies(rows, weights)) {
+    if (kernel_takes && cuda::linear_each_applies(rows, weights)) {
       std::vector<Tensor> outs, out_rows;
       for (size_t i = 0; i < xs.size(); ++i) {
         Shape shape = xs[i].shape();
