@@ -316,7 +316,7 @@ std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor
 
 Tensor gaussian_topk_shift(const Tensor& x, double multiplier) {
   if constexpr (kCudaBuild) {
-    if (fusable({x}) && row_fits(x) && x.size(-1) > 0) {
+    if (fusable({x}) && x.rank() >= 1 && x.size(-1) > 0 && x.size(-1) <= cuda::kMaxTopkRow) {
       Tensor out = empty_like(x);
       cuda::gaussian_topk_shift(x, multiplier, out);
       return out;

@@ -314,7 +314,7 @@ TEST(CudaFused, RowsLongerThanTheKernelsTakeTheComposition) {
         /*composed=*/d > cuda::kMaxFusedRow);
   }
   NoGradGuard no_grad;
-  const Tensor long_row = rnd({1, cuda::kMaxFusedRow + 8}, 29).to(Device::cuda());
+  const Tensor long_row = rnd({1, cuda::kMaxTopkRow + 8}, 29).to(Device::cuda());
   EXPECT_GT(kernels_of([](const auto& v) { return gaussian_topk_shift(v[0], 1.0); }, {long_row}), 1u);
 }
 
@@ -381,8 +381,8 @@ TEST(CudaFused, GaussianTopkShiftMatchesItsComposition) {
   VG_REQUIRE_GPU();
   // 1.6448...: Gemma 3n's multiplier for sparsity 0.95.
   for (const double k : {1.6448536269514722, 0.3}) {
-    // Rows of up to two elements per thread, and Gemma's 8,192 (the longest the kernel takes).
-    for (const Shape& shape : {Shape({4, 2, 999}), Shape({1, 1, 8192})}) {
+    // Rows of up to two elements per thread, E2B's 8,192 and E4B's 16,384 (the longest it takes).
+    for (const Shape& shape : {Shape({4, 2, 999}), Shape({1, 1, 8192}), Shape({1, 1, 16384})}) {
       expect_fused_matches(
           "gaussian top-k shift by " + std::to_string(k) + " of " + shape.to_string(), {rnd(shape, 20)},
           [&](const auto& v) { return gaussian_topk_shift(v[0], k); },

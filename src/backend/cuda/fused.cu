@@ -18,7 +18,7 @@ constexpr int kMaxRouted = kMaxStreams;  // AltUp streams (router outputs)
 constexpr int kMaxMixed = 64;            // coefficients computed from them
 constexpr int kMaxWarps = 32;
 constexpr int kMaxNormParts = 3;  // rms_norm_rope: attention's q, k and v
-static_assert(kMaxFusedRow == kMaxPartRow);
+static_assert(kMaxFusedRow == kMaxPartRow && kMaxTopkRow == kMaxLongestPartRow);
 constexpr int kMaxBlock = 1024;  // threads_for_row's largest block: the part kernels' registers fit it
 
 // AltUp's router with one coefficient mix, as a kernel takes it.
@@ -621,7 +621,7 @@ void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out) 
   dispatch_floating(x.dtype(), "gaussian_topk_shift", [&](auto tag) {
     using T = decltype(tag);
     const int64_t D = x.size(-1);
-    with_part_size(D, threads_for_row(D), [&](auto part) {
+    with_part_size<kLongestPart>(D, threads_for_row(D), [&](auto part) {
       launch_chained("gaussian_topk_shift", gaussian_topk_shift_kernel<T, decltype(part)::value>, rows_of(x),
                      threads_for_row(D), 0, x.device(), data_of<T>(x), static_cast<float>(multiplier),
                      static_cast<T*>(out.data_ptr()), D);

@@ -13,8 +13,10 @@ namespace vg::cuda {
 // Streams (AltUp's) or targets one kernel takes at most.
 inline constexpr int kMaxStreams = 8;
 // The longest row (last dim) the one-block-per-row kernels take: a block holds its row in
-// registers. Longer rows take the composition.
+// registers. Longer rows take the composition. The Gaussian top-k shift, which runs over an
+// MLP's width, takes rows up to kMaxTopkRow (Gemma 3n E4B's 16,384).
 inline constexpr int64_t kMaxFusedRow = 8192;
+inline constexpr int64_t kMaxTopkRow = 16384;
 
 // AltUp's router with one of its coefficient mixes: m = tanh(rms_norm(x, norm_weight, eps) .
 // router_j / D), coefficients = mix . m + offset.
@@ -86,7 +88,8 @@ void rms_norm_rope(const std::vector<NormRopePart>& parts, double eps, const Ten
 // to 8 ys of reference's shape.
 void match_magnitudes(const std::vector<Tensor>& ys, const Tensor& reference, const std::vector<Tensor>& outs);
 
-// out = relu(x - (mean + multiplier * stddev)) over the last dim (population stddev).
+// out = relu(x - (mean + multiplier * stddev)) over the last dim (population stddev), rows of
+// up to kMaxTopkRow.
 void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out);
 
 }  // namespace vg::cuda

@@ -47,10 +47,11 @@ __device__ RowMoments row_moments(const T* row, int64_t n, float* scratch) {
 
 // ---- rows held in registers ----
 
-// Elements per thread the part kernels are built for: rows up to 2 and 8 x the block's threads.
-inline constexpr int kSmallPart = 2, kLargePart = 8;
-// The longest row a block of threads_for_row threads holds (1,024 threads x 8).
-inline constexpr int64_t kMaxPartRow = 8192;
+// Elements per thread the part kernels are built for: rows up to 2 and 8 x the block's threads,
+// and 16 x for the kernels that take the longest rows (an MLP's width).
+inline constexpr int kSmallPart = 2, kLargePart = 8, kLongestPart = 16;
+// The longest rows a block of threads_for_row threads (at most 1,024) holds.
+inline constexpr int64_t kMaxPartRow = kLargePart * 1024, kMaxLongestPartRow = kLongestPart * 1024;
 
 template <class T, int S>
 __device__ __forceinline__ void load_part(const T* row, int64_t n, float (&out)[S]) {
@@ -96,14 +97,18 @@ __device__ RowMoments part_moments(const float (&v)[S], int64_t n, float* scratc
 }
 
 // Host: calls launch(std::integral_constant<int, S>{}) with the part size that rows of n elements
-// (n <= kMaxPartRow) need over `threads` threads (at least threads_for_row(n)).
-template <class Launch>
+// (n <= kMaxPart x threads) need over `threads` threads (at least threads_for_row(n)).
+template <int kMaxPart = kLargePart, class Launch>
 void with_part_size(int64_t n, int threads, Launch&& launch) {
+  static_assert(kMaxPart == kLargePart || kMaxPart == kLongestPart);
   if (n <= kSmallPart * static_cast<int64_t>(threads)) {
     launch(std::integral_constant<int, kSmallPart>{});
-  } else {
+  } else if (kMaxPart == kLargePart || n <= kLargePart * static_cast<int64_t>(threads)) {
     VG_ASSERT(n <= kLargePart * static_cast<int64_t>(threads));
     launch(std::integral_constant<int, kLargePart>{});
+  } else if constexpr (kMaxPart == kLongestPart) {
+    VG_ASSERT(n <= kLongestPart * static_cast<int64_t>(threads));
+    launch(std::integral_constant<int, kLongestPart>{});
   }
 }
 
