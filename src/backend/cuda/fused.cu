@@ -170,24 +170,36 @@ struct Streams {
   int count = 0;
 };
 
-// Elements begin, begin + step, ... of row r: corrected_i = pred_i + coef_i * innovation, as
-// mix.cu's kernel computes add_mixed, and the active stream times output_scale.
+// Element `at` of AltUp's correct step: corrected_i = pred_i + coef_i * innovation for every
+// stream, as mix.cu's kernel computes add_mixed, and the active one (rounded as stored) times
+// out_scale (1 without an output scale) into `scaled`.
+template <class T>
+__device__ __forceinline__ void correct_element(const Streams<T>& s, const float (&pred)[kMaxRouted], float innovation,
+                                                const float* coef, float out_scale, T* scaled, int active, int64_t at) {
+  float kept = 0.0f;
+#pragma unroll
+  for (int i = 0; i < kMaxRouted; ++i) {
+    if (i >= s.count) continue;
+    float acc = pred[i];
+    acc += coef[i] * innovation;
+    store(s.out[i] + at, acc);
+    if (i == active) kept = rounded<T>(acc);
+  }
+  store(scaled + at, kept * out_scale);
+}
+
+// Elements begin, begin + step, ... of row r of AltUp's correct step (correct_element).
 template <class T>
 __device__ void correct_row(const Streams<T>& s, const T* activated, const float* coef, const T* output_scale,
                             T* scaled, int active, int64_t r, int64_t D, int64_t begin, int64_t step) {
   for (int64_t e = begin; e < D; e += step) {
     const int64_t at = r * D + e;
-    const float innovation = rounded<T>(load(activated + at) - load(s.in[active] + at));
-    float kept = 0.0f;
+    float pred[kMaxRouted];
 #pragma unroll
-    for (int i = 0; i < kMaxRouted; ++i) {
-      if (i >= s.count) continue;
-      float acc = load(s.in[i] + at);
-      acc += coef[i] * innovation;
-      store(s.out[i] + at, acc);
-      if (i == active) kept = rounded<T>(acc);
-    }
-    store(scaled + at, output_scale != nullptr ? kept * load(output_scale + e) : kept);
+    for (int i = 0; i < kMaxRouted; ++i) pred[i] = i < s.count ? load(s.in[i] + at) : 0.0f;
+    const float innovation = rounded<T>(load(activated + at) - load(s.in[active] + at));
+    correct_element(s, pred, innovation, coef, output_scale != nullptr ? load(output_scale + e) : 1.0f, scaled, active,
+                    at);
   }
 }
 
@@ -205,8 +217,8 @@ __global__ void altup_correct_kernel(Streams<T> s, const T* activated, const T* 
 }
 
 // Block r: activated = residual + rms_norm(x) (rms_norm_add_kernel's roundings); its correction
-// coefficients (offset included in the router); then corrected_i = pred_i + coef_i * innovation
-// (correct_row's roundings) over the whole row, every operand loaded as parts at the start.
+// coefficients (offset included in the router); then correct_element over the whole row, every
+// operand loaded as parts at the start.
 template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock)
     rms_norm_add_then_correct_kernel(const T* x, const T* weight, const T* residual, Router<T> router, Streams<T> st,
@@ -237,16 +249,11 @@ __global__ void __launch_bounds__(kMaxBlock)
   for (int s = 0; s < S; ++s) {
     const int64_t e = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
     if (e >= D) continue;
-    const float innovation = rounded<T>(act[s] - active_pred[s]);
-    float kept = 0.0f;
+    float column[kMaxRouted];
 #pragma unroll
-    for (int i = 0; i < kMaxRouted; ++i) {
-      if (i >= st.count) continue;
-      const float corrected = pred[i][s] + coefs[i] * innovation;
-      store(st.out[i] + base + e, corrected);
-      if (i == active) kept = rounded<T>(corrected);
-    }
-    store(scaled + base + e, output_scale != nullptr ? kept * out_scale[s] : kept);
+    for (int i = 0; i < kMaxRouted; ++i) column[i] = i < st.count ? pred[i][s] : 0.0f;
+    correct_element(st, column, rounded<T>(act[s] - active_pred[s]), coefs,
+                    output_scale != nullptr ? out_scale[s] : 1.0f, scaled, active, base + e);
   }
 }
 
