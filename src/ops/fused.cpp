@@ -47,14 +47,14 @@ bool row_weight(const Tensor& x, const Tensor& weight) {
   return x.rank() >= 1 && weight.rank() == 1 && weight.size(0) == x.size(-1);
 }
 
-// n uninitialised tensors of like's shape, dtype and device: a kernel's outputs.
+// Uninitialised tensors of like's shape, dtype and device: a kernel's outputs.
+Tensor empty_like(const Tensor& like) { return Tensor::empty(like.shape(), like.dtype(), like.device()); }
+
 std::vector<Tensor> empties(size_t n, const Tensor& like) {
   std::vector<Tensor> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(Tensor::empty(like.shape(), like.dtype(), like.device()));
+  for (size_t i = 0; i < n; ++i) out.push_back(empty_like(like));
   return out;
 }
-
-Tensor empty_like(const Tensor& like) { return empties(1, like)[0]; }
 
 std::vector<Tensor> joined(std::vector<Tensor> first, const std::vector<Tensor>& rest) {
   first.insert(first.end(), rest.begin(), rest.end());

@@ -288,10 +288,9 @@ void linear_each(const std::vector<Tensor>& xs, const std::vector<Tensor>& weigh
 }
 
 bool linear_gated_gelu_applies(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier) {
-  if (!linear_each_applies({x}, {gate})) return false;
   if (up != nullptr) return linear_each_applies({x, x}, {gate, *up}) && up->size(0) == gate.size(0);
-  return multiplier != nullptr && multiplier->dtype() == x.dtype() && multiplier->is_contiguous() &&
-         multiplier->shape() == Shape({x.size(0), gate.size(0)});
+  return linear_each_applies({x}, {gate}) && multiplier != nullptr && multiplier->dtype() == x.dtype() &&
+         multiplier->is_contiguous() && multiplier->shape() == Shape({x.size(0), gate.size(0)});
 }
 
 void linear_gated_gelu(const Tensor& x, const Tensor& gate, const Tensor* up, const Tensor* multiplier,
