@@ -22,11 +22,14 @@ class DeviceGraph {
   // Records the device work `work` enqueues, without running it. `work` may only enqueue work
   // on the device's stream: a host<->device copy or a synchronisation inside it is an error,
   // and every tensor it allocates must be released before it returns (outputs go to tensors
-  // made beforehand). Replaces an earlier recording.
+  // made beforehand). Nor may it write a matrix-vector product's weights: the recorded products
+  // load them before the kernel before them has finished. Replaces an earlier recording.
   void capture(const std::function<void()>& work);
   bool captured() const;
   // Kernels in the recording (0 before one): what a recorded step costs in launches.
   size_t kernels() const;
+  // Nodes of every kind in the recording: more than kernels() when it holds memory nodes or copies.
+  size_t nodes() const;
   // Enqueues the recorded work once; returns without waiting.
   void replay();
 

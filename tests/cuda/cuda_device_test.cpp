@@ -84,8 +84,12 @@ TEST(CudaDevice, GraphsReplayWithNewInputsAndRefuseHostCopies) {
   Tensor x = zeros({1000}, DType::F32, gpu), y = zeros({1000}, DType::F32, gpu);
   DeviceGraph graph(gpu);
   EXPECT_FALSE(graph.captured());
-  graph.capture([&] { copy_(y, add(mul(x, 2.0), 1.0)); });  // a temporary inside: the graph's memory
+  graph.capture([&] { copy_(y, add(mul(x, 2.0), 1.0)); });  // temporaries inside: the graph's memory
   ASSERT_TRUE(graph.captured());
+  // The temporaries come from the graph's own arena, so no memory node stands between two kernels
+  // (one would stop the second from starting while the first runs).
+  EXPECT_EQ(graph.nodes(), graph.kernels());
+  EXPECT_GE(graph.kernels(), 2u);
   EXPECT_EQ(y.to_vector<float>()[0], 0.0f);  // recording runs nothing
   for (float value : {3.0f, -1.5f}) {
     fill_(x, value);
@@ -98,6 +102,10 @@ TEST(CudaDevice, GraphsReplayWithNewInputsAndRefuseHostCopies) {
   expect_error([&] { bad.capture([&] { (void)x.to(Device::cpu()); }); }, {"cannot be recorded in a graph"});
   EXPECT_FALSE(bad.captured());
   EXPECT_EQ(add(x, 1.0).to_vector<float>()[0], -0.5f);  // the stream works after the failed recording
+  // A tensor made inside and kept outside would point into memory the graph owns.
+  Tensor kept;
+  expect_error([&] { bad.capture([&] { kept = add(x, 1.0); }); }, {"kept 1 tensors it allocated"});
+  EXPECT_FALSE(bad.captured());
 }
 
 }  // namespace

@@ -2,12 +2,15 @@
 // may be scheduled while the kernel before it on the stream is still running, so that its launch
 // overlaps the previous kernel's tail instead of following it.
 //
-// The contract: a chained kernel calls begin_chained() first, before any return and before any
-// global memory access. That waits until the kernel before it has finished and its writes are
-// visible (which, by induction, covers every kernel before that), and then lets the next chained
-// kernel be scheduled. Kernels launched the plain way are unaffected: the wait is a no-op for them,
-// and a plain launch after a chained kernel waits for it to finish as usual. Builds with any
-// architecture below sm_90 compile no wait and launch nothing chained (cmake/Cuda.cmake).
+// The contract: a chained kernel calls begin_chained() first, before any return and before it
+// touches memory that a kernel before it may write (constant operands, as a recorded decode
+// step's weights, may be loaded earlier: gemv.cu). That waits until the kernel before it has
+// finished and its writes are visible (which, by induction, covers every kernel before that), and
+// then lets the next chained kernel be scheduled. Kernels launched the plain way are unaffected:
+// the wait is a no-op for them, and a plain launch after a chained kernel waits for it to finish
+// as usual. Builds with any architecture below sm_90 compile no wait and launch nothing chained
+// (cmake/Cuda.cmake). In a recorded graph, a chained launch overlaps the one before only when no
+// memory node lies between them (graph_memory.h).
 #pragma once
 
 #include <cuda_runtime.h>

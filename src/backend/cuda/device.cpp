@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <mutex>
 
+#include "backend/cuda/graph_memory.h"
 #include "backend/cuda/runtime.h"
 #include "core/allocator.h"
 
@@ -13,7 +14,8 @@ namespace {
 
 // CUDA's stream-ordered pool (cudaMallocAsync) is the cache: freed blocks stay in the pool (the
 // release threshold is unlimited) and are handed to the next allocation on the same stream
-// without a device-wide synchronisation, and allocations can be captured in CUDA graphs.
+// without a device-wide synchronisation. A thread recording a graph allocates from the graph's
+// own arena instead (graph_memory.h).
 class CudaAllocator final : public Allocator {
  public:
   explicit CudaAllocator(int device) : device_(device) {
@@ -25,6 +27,11 @@ class CudaAllocator final : public Allocator {
   }
 
   void* allocate(size_t bytes) override {
+    if (cuda::GraphMemory* recording = cuda::recording_memory(device_)) {
+      void* block = recording->allocate(bytes);
+      counter_.on_allocate(bytes);
+      return block;
+    }
     cuda::set_device(device_);
     void* ptr = nullptr;
     cudaError_t status = cudaMallocAsync(&ptr, bytes == 0 ? 1 : bytes, cuda::stream(device_));
@@ -45,9 +52,11 @@ class CudaAllocator final : public Allocator {
   }
 
   void deallocate(void* ptr, size_t bytes) override {
+    counter_.on_free(bytes);
+    cuda::GraphMemory* recording = cuda::recording_memory(device_);
+    if (recording != nullptr && recording->release(ptr)) return;
     // Errors are ignored: at exit the runtime may already be gone, and a destructor must not throw.
     if (cudaFreeAsync(ptr, cuda::stream(device_)) != cudaSuccess) cudaGetLastError();
-    counter_.on_free(bytes);
   }
 
   MemoryStats stats() const override {

@@ -10,6 +10,7 @@
 #include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/gemv.h"
+#include "backend/cuda/graph_memory.h"
 #include "backend/gelu_tanh_math.h"
 
 namespace vg::cuda {
@@ -76,13 +77,17 @@ enum class Gating { None, ByProduct, ByTensor };
 // when the features are few (Gemma's down projection: 2,048 rows of 8,192). Gated by a product,
 // the row a warp reads is the gate's row followed by up's, with a sum for each half.
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
-template <class T, int R, Gating kGating>
+// kEarlyWeights: load the first chunk of the weights before waiting for the kernel before this
+// one (chained_launch.cuh), so that in a chain of launches the weights stream in while that
+// kernel works; only where no kernel before writes them. (A second chunk in flight, for the rows
+// a warp reads in two, measured slower: 20 against 16 us for the down projection.)
+template <class T, int R, Gating kGating, bool kEarlyWeights>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock) gemv_kernel(Products<T> p, int rows) {
   constexpr int E = kVector<T>;
   constexpr int64_t kChunk = 32 * kVectorsInFlight;
   // Gated by a product, a warp's row is the gate's row followed by up's: two sums.
   constexpr int kHalves = kGating == Gating::ByProduct ? 2 : 1;
-  begin_chained();
+  if constexpr (!kEarlyWeights) begin_chained();
   __shared__ float partial[kWarpsPerBlock][kHalves][R];
   int g = 0;
   while (g + 1 < p.count && blockIdx.x >= p.first_block[g + 1]) ++g;
@@ -107,6 +112,7 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock) gemv_kernel(Products<T> p
     }
   };
   load_chunk(part * kChunk + lane);
+  if constexpr (kEarlyWeights) begin_chained();
   // The multiplier a gate by tensor stores with, loaded beside the weights rather than after the
   // sums (Gemma's per-layer input gate: a small product, where that round trip shows).
   const bool stores = lane == 0 && part == 0 && f < features;
@@ -184,7 +190,13 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock) gemv_kernel(Products<T> p
 template <class T, int R, Gating kGating>
 void launch(const Products<T>& p, int rows, Device device) {
   const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
-  launch_chained("gemv", gemv_kernel<T, R, kGating>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
+  // A recorded graph's work leaves the weights alone (core/device_graph.h), so there the first
+  // chunk of every row is loaded before waiting for the kernel before.
+  if (recording_memory(device.index) != nullptr) {
+    launch_chained("gemv", gemv_kernel<T, R, kGating, true>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
+  } else {
+    launch_chained("gemv", gemv_kernel<T, R, kGating, false>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
+  }
 }
 
 // Warps per weight row: two for a row of two chunks or more (each warp then reads one chunk or

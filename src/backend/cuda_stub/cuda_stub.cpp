@@ -26,6 +26,7 @@ DeviceGraph::~DeviceGraph() = default;
 void DeviceGraph::capture(const std::function<void()>&) { no_cuda(); }
 bool DeviceGraph::captured() const { return false; }
 size_t DeviceGraph::kernels() const { return 0; }
+size_t DeviceGraph::nodes() const { return 0; }
 void DeviceGraph::replay() { no_cuda(); }
 bool device_graphs_enabled(Device) { return false; }
 

@@ -1,0 +1,56 @@
+// Memory for the tensors that a graph's recorded work allocates and releases.
+//
+// Allocated from CUDA's stream-ordered pool inside a capture, each such tensor would become a
+// memory node of the graph, and a memory node between two kernels turns their programmatic edge
+// (backend/cuda/chained_launch.cuh) into a full one: the second kernel is then launched only after
+// the first has finished, and its launch and prologue no longer overlap the first one's work. So
+// while a thread records a graph, its allocations come from this arena instead: plain device
+// memory that the graph owns for as long as it exists (every replay uses the recorded addresses),
+// a released block going to a later allocation of the same recording.
+#pragma once
+
+#include <cstddef>
+#include <map>
+#include <unordered_map>
+#include <vector>
+
+namespace vg::cuda {
+
+class GraphMemory {
+ public:
+  explicit GraphMemory(int device) : device_(device) {}
+  ~GraphMemory();  // frees the blocks (unless a tensor still holds one: then they are kept)
+  GraphMemory(const GraphMemory&) = delete;
+  GraphMemory& operator=(const GraphMemory&) = delete;
+
+  int device() const { return device_; }
+  void* allocate(size_t bytes);
+  // Returns a block allocate() gave; false (and nothing done) for any other pointer.
+  bool release(void* ptr);
+  size_t live_blocks() const { return live_.size(); }
+  size_t reserved_bytes() const { return reserved_; }
+
+ private:
+  int device_;
+  std::vector<void*> blocks_;                // every block, freed with the arena
+  std::multimap<size_t, void*> free_;        // released blocks by size
+  std::unordered_map<void*, size_t> live_;   // handed out: block -> its size
+  size_t reserved_ = 0;
+};
+
+// The arena this thread's allocations on `device` come from (null when it records no graph).
+GraphMemory* recording_memory(int device);
+
+// Sends this thread's allocations on memory.device() to `memory` while it exists.
+class RecordingMemoryScope {
+ public:
+  explicit RecordingMemoryScope(GraphMemory& memory);
+  ~RecordingMemoryScope();
+  RecordingMemoryScope(const RecordingMemoryScope&) = delete;
+  RecordingMemoryScope& operator=(const RecordingMemoryScope&) = delete;
+
+ private:
+  GraphMemory* previous_;
+};
+
+}  // namespace vg::cuda
