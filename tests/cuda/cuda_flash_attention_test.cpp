@@ -76,7 +76,7 @@ TEST(CudaFlashAttention, DecodeAndChunkedPrefillAgainstACache) {
 
 TEST(CudaFlashAttention, DecodeStepsSplitOverKeySlices) {
   VG_REQUIRE_GPU();
-  // A step over a fixed cache (backend/cuda/decode_attention.cu): 300 slots, five slices of 64
+  // A step over a fixed cache (backend/cuda/decode_attention.cu): 300 slots, 19 slices of 16
   // with the last partial; unwritten slots masked, and a batch that sees no key at all.
   std::vector<uint8_t> valid(3 * 300, 1);
   for (int j = 200; j < 300; ++j) valid[j] = 0;
@@ -94,6 +94,14 @@ TEST(CudaFlashAttention, DecodeStepsSplitOverKeySlices) {
   windowed.scale = 0.125;
   check_all_dtypes("decode step in a window of 100, head_dim 64",
                    {rnd({2, 2, 1, 64}, 22), rnd({2, 1, 150, 64}, 23), rnd({2, 1, 150, 64}, 24)}, attention(windowed));
+  // Up to 32 slices merge in one round trip (merge_few_kernel), more in merge_kernel's three:
+  // 1,000 slots are 63 slices, with every other slot of the second half unwritten.
+  std::vector<uint8_t> long_valid(1000, 1);
+  for (int j = 500; j < 1000; j += 2) long_valid[j] = 0;
+  const Tensor long_mask = Tensor::from_vector(long_valid, {1, 1, 1, 1000}).to(DType::Bool);
+  check_all_dtypes("decode step over 63 slices, head_dim 256",
+                   {rnd({1, 8, 1, 256}, 25), rnd({1, 2, 1000, 256}, 26), rnd({1, 2, 1000, 256}, 27), long_mask},
+                   attention(step, true));
 }
 
 }  // namespace

@@ -12,6 +12,8 @@ constexpr int kMaxPerLane = 256 / 32;   // head-dim elements a lane holds
 constexpr int kWarps = 8;
 constexpr int kThreadsPerBlock = 32 * kWarps;
 constexpr int kMergeThreads = 256;  // 4 to 32 groups of Dv / 4 columns
+constexpr int kFewSlices = 32;      // merge_few_kernel: a slice per lane of one warp
+constexpr int kHeldSlices = 8;      // and at most this many outputs a thread
 
 // Block (slice, kv head, batch) for the group's G query heads over the slice's keys, in three
 // phases whose loads are independent of each other (a decode step is latency-bound):
@@ -115,6 +117,30 @@ __global__ void slice_kernel(View<const T> q, View<const T> k, View<const T> v, 
   }
 }
 
+// The merges' last step: thread (group, column) holds its groups-th share of the 4 outputs of
+// `column`; the groups meet in shared memory (`sums`, one float4 a thread) and group 0 stores.
+template <class T>
+__device__ __forceinline__ void store_merged(const float4& acc, float4* sums, int column, int group, int groups,
+                                             T* dst) {
+  const int columns = kMergeThreads / groups;
+  sums[threadIdx.x] = acc;
+  __syncthreads();
+  if (group != 0) return;
+  float4 o = sums[column];
+  for (int k = 1; k < groups; ++k) {
+    const float4 more = sums[k * columns + column];
+    o.x += more.x;
+    o.y += more.y;
+    o.z += more.z;
+    o.w += more.w;
+  }
+  dst += 4 * column;
+  store(dst, o.x);
+  store(dst + 1, o.y);
+  store(dst + 2, o.z);
+  store(dst + 3, o.w);
+}
+
 // Block (query head, batch): out = sum_s o_s e^(m_s - M) / L with M the largest slice max and
 // L = sum_s l_s e^(m_s - M); lse = M + log L (-inf and a zero row when no key was visible). The
 // slices' weights e^(m_s - M) / L are computed once, in shared memory, by as many threads as
@@ -157,24 +183,53 @@ __global__ void merge_kernel(const float* part_m, const float* part_l, const flo
     acc.z += o.z * w;
     acc.w += o.w * w;
   }
-  sums[threadIdx.x] = acc;
-  __syncthreads();
-  if (group == 0) {
-    float4 o = sums[column];
-    for (int k = 1; k < groups; ++k) {
-      const float4 more = sums[k * columns + column];
-      o.x += more.x;
-      o.y += more.y;
-      o.z += more.z;
-      o.w += more.w;
-    }
-    T* dst = out.row(b, h, 0) + 4 * column;
-    store(dst, o.x);
-    store(dst + 1, o.y);
-    store(dst + 2, o.z);
-    store(dst + 3, o.w);
-  }
+  store_merged(acc, sums, column, group, groups, out.row(b, h, 0));
   if (threadIdx.x == 0) lse[row] = total > 0.0f ? top + __logf(total) : -INFINITY;
+}
+
+// merge_kernel for at most kFewSlices slices (a cache of up to 512 keys, Gemma's sliding window),
+// with one round trip to memory instead of three: every thread loads the outputs it will sum
+// (kHeldSlices at most) before the weights are known, while the first warp loads m and l, one
+// slice a lane, and turns them into the weights with warp shuffles. The sums are merge_kernel's,
+// in its order, so the bits are the same.
+template <class T>
+__global__ void merge_few_kernel(const float* part_m, const float* part_l, const float* part_o, int64_t slices,
+                                 Geometry g, View<T> out, float* lse) {
+  begin_chained();
+  __shared__ float weights[kFewSlices];
+  __shared__ float4 sums[kMergeThreads];
+  const int64_t h = blockIdx.x, b = blockIdx.y, row = b * g.Hq + h;
+  const int columns = static_cast<int>(g.Dv / 4), groups = kMergeThreads / columns;
+  const int column = threadIdx.x % columns, group = threadIdx.x / columns;
+  float4 held[kHeldSlices];
+#pragma unroll
+  for (int i = 0; i < kHeldSlices; ++i) {
+    const int64_t s = group + static_cast<int64_t>(i) * groups;
+    if (s < slices) held[i] = reinterpret_cast<const float4*>(part_o + (row * slices + s) * g.Dv)[column];
+  }
+  if (threadIdx.x < 32) {
+    const int lane = threadIdx.x;
+    const float m = lane < slices ? part_m[row * slices + lane] : -INFINITY;
+    const float l = lane < slices ? part_l[row * slices + lane] : 0.0f;
+    const float top = warp_max(m);
+    const float total = warp_sum(top == -INFINITY || lane >= slices ? 0.0f : l * __expf(m - top));
+    weights[lane] = total > 0.0f && lane < slices ? __expf(m - top) / total : 0.0f;
+    if (lane == 0) lse[row] = total > 0.0f ? top + __logf(total) : -INFINITY;
+  }
+  __syncthreads();
+  float4 acc = make_float4(0.0f, 0.0f, 0.0f, 0.0f);
+#pragma unroll
+  for (int i = 0; i < kHeldSlices; ++i) {
+    const int64_t s = group + static_cast<int64_t>(i) * groups;
+    if (s >= slices) continue;
+    const float w = weights[s];
+    if (w == 0.0f) continue;  // never written
+    acc.x += held[i].x * w;
+    acc.y += held[i].y * w;
+    acc.z += held[i].z * w;
+    acc.w += held[i].w * w;
+  }
+  store_merged(acc, sums, column, group, groups, out.row(b, h, 0));
 }
 
 }  // namespace
@@ -209,7 +264,9 @@ void forward(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor* ma
       case 4: launch(std::integral_constant<int, 4>{}); break;
       default: launch(std::integral_constant<int, kMaxPerLane>{}); break;  // 8: supports() allows no other
     }
-    launch_chained("decode attention merge", merge_kernel<T>,
+    const int64_t groups = kMergeThreads / (g.Dv / 4);
+    const bool few = slices <= kFewSlices && (slices + groups - 1) / groups <= kHeldSlices;
+    launch_chained("decode attention merge", few ? merge_few_kernel<T> : merge_kernel<T>,
                    dim3(static_cast<unsigned>(g.Hq), static_cast<unsigned>(g.B)), kMergeThreads, 0, q.device(),
                    part_m.data<float>(), part_l.data<float>(), part_o.data<float>(), slices, g, view_of<T>(out),
                    lse.data<float>());
