@@ -290,6 +290,19 @@ def prefill_case(stack, B, args):
     return summary(cuda_times(forward, 2, args.iters), B * PROMPT)
 
 
+def host_cpu():
+    """The host's CPU model: generate() runs a Python loop per token, so its speed is part of the
+    decode numbers (they have varied 51-95 tok/s between H100 machines while ours stayed put)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return f"{line.split(':', 1)[1].strip()} x{os.cpu_count()}"
+    except OSError:
+        pass
+    return f"unknown x{os.cpu_count()}"
+
+
 def decode_case(model, B, static, args):
     torch.manual_seed(300 + B)
     ids = torch.randint(3, VP, (B, PROMPT), device="cuda")
@@ -379,7 +392,8 @@ def main():
 
     header = {"stack": "transformers+peft", "torch": torch.__version__, "cuda": torch.version.cuda,
               "transformers": transformers.__version__, "peft": peft.__version__,
-              "device": torch.cuda.get_device_name(0), "dtype": "bfloat16", "attention": "sdpa",
+              "device": torch.cuda.get_device_name(0), "host_cpu": host_cpu(), "dtype": "bfloat16",
+              "attention": "sdpa",
               "weights": "random", "gradient_checkpointing": not args.no_checkpointing,
               "lora": {"r": 64, "alpha": 128, "dropout": 0.05, "targets": args.lora_targets.split(",")},
               "lm_parameters": None, "lora_trainable": None, "projector_trainable": None,
