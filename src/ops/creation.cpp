@@ -17,6 +17,13 @@ Tensor full(const Shape& shape, double value, DType dtype, Device device) {
 Tensor zeros(const Shape& shape, DType dtype, Device device) { return full(shape, 0.0, dtype, device); }
 Tensor ones(const Shape& shape, DType dtype, Device device) { return full(shape, 1.0, dtype, device); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
+Tensor empty_like(const Tensor& t) { return Tensor::empty(t.shape(), t.dtype(), t.device()); }
+
+std::vector<Tensor> empties_like(const Tensor& t, size_t count) {
+  std::vector<Tensor> out;
+  for (size_t i = 0; i < count; ++i) out.push_back(empty_like(t));
+  return out;
+}
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
 Tensor full_like(const Tensor& t, double value) { return full(t.shape(), value, t.dtype(), t.device()); }
 Tensor scalar_tensor(double value, DType dtype, Device device) { return full(Shape{}, value, dtype, device); }

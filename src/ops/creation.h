@@ -1,6 +1,8 @@
 // Tensors made from nothing: constants, ranges, random values.
 #pragma once
 
+#include <vector>
+
 #include "core/random.h"
 #include "core/tensor.h"
 
@@ -10,6 +12,9 @@ Tensor zeros(const Shape& shape, DType dtype = DType::F32, Device device = Devic
 Tensor ones(const Shape& shape, DType dtype = DType::F32, Device device = Device::cpu());
 Tensor full(const Shape& shape, double value, DType dtype = DType::F32, Device device = Device::cpu());
 Tensor zeros_like(const Tensor& t);
+// Uninitialised, for a kernel to fill: t's shape, dtype and device; `count` of them.
+Tensor empty_like(const Tensor& t);
+std::vector<Tensor> empties_like(const Tensor& t, size_t count);
 Tensor ones_like(const Tensor& t);
 Tensor full_like(const Tensor& t, double value);
 // A 0-d tensor.

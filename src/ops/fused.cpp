@@ -47,15 +47,6 @@ bool row_weight(const Tensor& x, const Tensor& weight) {
   return x.rank() >= 1 && weight.rank() == 1 && weight.size(0) == x.size(-1);
 }
 
-// Uninitialised tensors of like's shape, dtype and device: a kernel's outputs.
-Tensor empty_like(const Tensor& like) { return Tensor::empty(like.shape(), like.dtype(), like.device()); }
-
-std::vector<Tensor> empties(size_t n, const Tensor& like) {
-  std::vector<Tensor> out;
-  for (size_t i = 0; i < n; ++i) out.push_back(empty_like(like));
-  return out;
-}
-
 std::vector<Tensor> joined(std::vector<Tensor> first, const std::vector<Tensor>& rest) {
   first.insert(first.end(), rest.begin(), rest.end());
   return first;
@@ -124,7 +115,7 @@ std::pair<std::vector<Tensor>, Tensor> altup_predict_then_norm(const std::vector
     if (fusable(joined(streams, {router_norm, router, prediction_coefs, input_norm})) && x.rank() >= 1 &&
         same_shapes(x, streams) && row_weight(x, input_norm) && cuda::altup_coefficients_apply(x.size(-1), routing) &&
         router.size(0) == n && prediction_coefs.size(0) == n * n) {
-      std::vector<Tensor> pred = empties(streams.size(), x);
+      std::vector<Tensor> pred = empties_like(x, streams.size());
       Tensor normed = empty_like(x);
       cuda::altup_predict_then_norm(streams, active, routing, input_norm, pred, normed);
       return {pred, normed};
@@ -191,7 +182,7 @@ std::pair<std::vector<Tensor>, Tensor> altup_correct_streams(const std::vector<T
     if (fusable(all) && pred.size() <= static_cast<size_t>(cuda::kMaxStreams) && activated.rank() >= 1 &&
         same_shapes(activated, pred) && scale.shape() == scale_shape &&
         (!output_scale.defined() || row_weight(activated, output_scale))) {
-      std::vector<Tensor> corrected = empties(pred.size(), activated);
+      std::vector<Tensor> corrected = empties_like(activated, pred.size());
       Tensor scaled = empty_like(activated);
       cuda::altup_correct_streams(pred, activated, scale, active, output_scale.defined() ? &output_scale : nullptr,
                                   corrected, scaled);
@@ -220,7 +211,7 @@ std::pair<std::vector<Tensor>, Tensor> rms_norm_add_then_correct(const Tensor& x
         (!output_scale.defined() || row_weight(x, output_scale)) &&
         cuda::altup_coefficients_apply(x.size(-1), routing) && router.size(0) == n && correction_coefs.size(0) == n) {
       Tensor activated = empty_like(x);
-      std::vector<Tensor> corrected = empties(pred.size(), x);
+      std::vector<Tensor> corrected = empties_like(x, pred.size());
       Tensor scaled = empty_like(x);
       cuda::rms_norm_add_then_correct(x, weight, residual, pred, active, routing,
                                       output_scale.defined() ? &output_scale : nullptr, activated, corrected, scaled);
@@ -238,7 +229,7 @@ std::vector<Tensor> rms_norm_add_to_each(const Tensor& x, const Tensor& weight, 
   if constexpr (kCudaBuild) {
     if (fusable(joined({x, weight}, targets)) && targets.size() <= static_cast<size_t>(cuda::kMaxStreams) &&
         row_fits(x) && row_weight(x, weight) && same_shapes(x, targets)) {
-      std::vector<Tensor> outs = empties(targets.size(), x);
+      std::vector<Tensor> outs = empties_like(x, targets.size());
       cuda::rms_norm_add_to_each(x, weight, eps, targets, outs);
       return outs;
     }
@@ -301,7 +292,7 @@ std::vector<Tensor> match_magnitudes(const std::vector<Tensor>& ys, const Tensor
   if constexpr (kCudaBuild) {
     if (fusable(joined({reference}, ys)) && ys.size() <= static_cast<size_t>(cuda::kMaxStreams) &&
         reference.rank() >= 1 && same_shapes(reference, ys)) {
-      std::vector<Tensor> outs = empties(ys.size(), reference);
+      std::vector<Tensor> outs = empties_like(reference, ys.size());
       cuda::match_magnitudes(ys, reference, outs);
       return outs;
     }

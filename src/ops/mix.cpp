@@ -26,12 +26,6 @@ std::vector<Tensor> contiguous(const std::vector<Tensor>& tensors) {
   return out;
 }
 
-std::vector<Tensor> empty_like_all(const Tensor& like, size_t count) {
-  std::vector<Tensor> out;
-  for (size_t i = 0; i < count; ++i) out.push_back(Tensor::empty(like.shape(), like.dtype(), like.device()));
-  return out;
-}
-
 void check_operands(const std::vector<Tensor>& x, const std::vector<Tensor>& y, const Tensor& c) {
   constexpr const char* op = "add_mixed";
   VG_CHECK(!x.empty() && !y.empty(), op, "needs at least one x and one y, got ", x.size(), " and ", y.size());
@@ -61,7 +55,7 @@ std::vector<Tensor> add_mixed(const std::vector<Tensor>& x, const std::vector<Te
   check_operands(x, y, c);
   const std::vector<Tensor> xc = contiguous(x), yc = contiguous(y);
   const Tensor cc = c.contiguous();
-  std::vector<Tensor> out = empty_like_all(xc[0], x.size());
+  std::vector<Tensor> out = empties_like(xc[0], x.size());
   if (xc[0].numel() > 0) {
     VG_CUDA_OR_CPU(cc.device(), add_mixed(addresses(xc), addresses(yc), cc, addresses(out)));
   }
@@ -79,7 +73,7 @@ std::vector<Tensor> add_mixed(const std::vector<Tensor>& x, const std::vector<Te
     for (Tensor& t : out) outputs.push_back(&t);
     autograd::record("add_mixed", inputs, outputs, [yd, cd, need_y, need_c](const Grads& g) {
       const std::vector<Tensor> gout = contiguous(g);
-      std::vector<Tensor> gy = need_y ? empty_like_all(gout[0], yd.size()) : std::vector<Tensor>();
+      std::vector<Tensor> gy = need_y ? empties_like(gout[0], yd.size()) : std::vector<Tensor>();
       Tensor gc = need_c ? Tensor::empty(cd.shape(), cd.dtype(), cd.device()) : Tensor();
       if (gout[0].numel() > 0) {
         VG_CUDA_OR_CPU(cd.device(), add_mixed_backward(addresses(yd), cd, addresses(gout), addresses(gy),

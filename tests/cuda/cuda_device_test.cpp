@@ -2,8 +2,10 @@
 // kernel. Skipped where there is no GPU (or no CUDA build); run with `ctest -L cuda`.
 #include <gtest/gtest.h>
 
+#include "autograd/grad_mode.h"
 #include "core/allocator.h"
 #include "core/device_graph.h"
+#include "ops/ops.h"
 #include "support/cuda_conformance.h"
 #include "support/tensor_testing.h"
 #if VG_HAVE_CUDA
@@ -106,6 +108,27 @@ TEST(CudaDevice, GraphsReplayWithNewInputsAndRefuseHostCopies) {
   Tensor kept;
   expect_error([&] { bad.capture([&] { kept = add(x, 1.0); }); }, {"kept 1 tensors it allocated"});
   EXPECT_FALSE(bad.captured());
+}
+
+// Weights a recording makes itself (an adapter cast to the model's dtype in a decode step) are
+// written by the kernel just before their product, which must wait for it rather than load them
+// early as it does weights made before the recording. Large enough that the cast still runs
+// when the product is launched.
+TEST(CudaDevice, RecordedProductsWaitForWeightsTheRecordingWrites) {
+  VG_REQUIRE_GPU();
+  NoGradGuard no_grad;
+  const Device gpu = Device::cuda();
+  Tensor master = zeros({4096, 2048}, DType::F32, gpu);
+  const Tensor x = testing::rnd({1, 2048}, 3).to(DType::BF16).to(gpu);
+  Tensor y = zeros({1, 4096}, DType::BF16, gpu);
+  DeviceGraph graph(gpu);
+  graph.capture([&] { copy_(y, linear(x, master.to(DType::BF16))); });
+  for (const uint64_t seed : {5, 6}) {
+    copy_(master, testing::rnd({4096, 2048}, seed).to(gpu));
+    graph.replay();
+    const Tensor want = linear(x, master.to(DType::BF16));  // the same kernels, not recorded
+    EXPECT_EQ(y.to(DType::F32).to_vector<float>(), want.to(DType::F32).to_vector<float>()) << "seed " << seed;
+  }
 }
 
 }  // namespace

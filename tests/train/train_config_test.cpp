@@ -19,6 +19,12 @@ std::string write_config(const testing::ScratchFolder& dir, const nlohmann::json
                              {{"model", "model.json"}, {"train_data", "QVED_TRAIN"}, {"output", "run"}}, extra);
 }
 
+// Loading a config with `extra` fails with an error holding every fragment.
+void expect_load_error(const testing::ScratchFolder& dir, const nlohmann::json& extra,
+                       const std::vector<std::string>& fragments) {
+  expect_error([&] { TrainConfig::load(write_config(dir, extra)); }, fragments);
+}
+
 TEST(TrainConfigDevice, LeftOutTheModelConfigDecides) {
   testing::ScratchFolder dir;
   const TrainConfig c = TrainConfig::load(write_config(dir, {}));
@@ -35,21 +41,10 @@ TEST(TrainConfigDevice, ReadsDeviceAndDtype) {
 
 TEST(TrainConfigDevice, BadNamesAreErrorsNamingTheKey) {
   testing::ScratchFolder dir;
-  expect_error(
-      [&] {
-        TrainConfig::load(write_config(dir, {{"device", "gpu0"}}));
-      },
-      {"[train]", "train.json", "\"device\" must be cpu, cuda or cuda:N, got 'gpu0'"});
-  expect_error(
-      [&] {
-        TrainConfig::load(write_config(dir, {{"dtype", "int8"}}));
-      },
-      {"[train]", "train.json", "\"dtype\"", "int8"});
-  expect_error(
-      [&] {
-        TrainConfig::load(write_config(dir, {{"dtype", 16}}));
-      },
-      {"[train]", "\"dtype\" should be a string"});
+  expect_load_error(dir, {{"device", "gpu0"}},
+                    {"[train]", "train.json", "\"device\" must be cpu, cuda or cuda:N, got 'gpu0'"});
+  expect_load_error(dir, {{"dtype", "int8"}}, {"[train]", "train.json", "\"dtype\"", "int8"});
+  expect_load_error(dir, {{"dtype", 16}}, {"[train]", "\"dtype\" should be a string"});
 }
 
 }  // namespace

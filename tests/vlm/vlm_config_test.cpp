@@ -25,6 +25,12 @@ std::string write_config(const testing::ScratchFolder& dir, const nlohmann::json
                              {{"language_model", "lm"}, {"clip", "clip"}, {"videomamba", "vm.safetensors"}}, extra);
 }
 
+// Loading a config with `extra` fails with an error holding every fragment.
+void expect_load_error(const testing::ScratchFolder& dir, const nlohmann::json& extra,
+                       const std::vector<std::string>& fragments) {
+  expect_error([&] { VlmConfig::load(write_config(dir, extra)); }, fragments);
+}
+
 TEST(DeviceChoice, EachDeviceHasItsDefaultDtype) {
   EXPECT_EQ(parse_compute_dtype("", Device::cpu(), "t", "--dtype"), DType::F32);
   EXPECT_EQ(parse_compute_dtype("", Device::cuda(), "t", "--dtype"), DType::BF16);
@@ -84,21 +90,10 @@ TEST(VlmConfigDevice, CudaComputesInBf16UnlessToldOtherwise) {
 
 TEST(VlmConfigDevice, UnknownValuesAreErrorsNamingTheKey) {
   testing::ScratchFolder dir;
-  expect_error(
-      [&] {
-        VlmConfig::load(write_config(dir, {{"device", "tpu"}}));
-      },
-      {"[config]", "model.json", "\"device\" must be cpu, cuda or cuda:N, got 'tpu'"});
-  expect_error(
-      [&] {
-        VlmConfig::load(write_config(dir, {{"dtype", "fp8"}}));
-      },
-      {"[config]", "model.json", "\"dtype\"", "fp8"});
-  expect_error(
-      [&] {
-        VlmConfig::load(write_config(dir, {{"device", 1}}));
-      },
-      {"[config]", "\"device\" should be a string"});
+  expect_load_error(dir, {{"device", "tpu"}},
+                    {"[config]", "model.json", "\"device\" must be cpu, cuda or cuda:N, got 'tpu'"});
+  expect_load_error(dir, {{"dtype", "fp8"}}, {"[config]", "model.json", "\"dtype\"", "fp8"});
+  expect_load_error(dir, {{"device", 1}}, {"[config]", "\"device\" should be a string"});
   // A dtype the device does not take is named when the model is placed: a command's --device
   // may still move the model to a device that takes it.
   VlmConfig c = VlmConfig::load(write_config(dir, {{"dtype", "bf16"}}));

@@ -79,8 +79,8 @@ enum class Gating { None, ByProduct, ByTensor };
 // x: [rows, in], w: [features, in], out: [rows, features], all contiguous.
 // kEarlyWeights: load the first chunk of the weights before waiting for the kernel before this
 // one (chained_launch.cuh), so that in a chain of launches the weights stream in while that
-// kernel works; only where no kernel before writes them. (A second chunk in flight, for the rows
-// a warp reads in two, measured slower: 20 against 16 us for the down projection.)
+// kernel works; only for weights no kernel of the chain writes. (A second chunk in flight, for
+// the rows a warp reads in two, measured slower: 20 against 16 us for the down projection.)
 template <class T, int R, Gating kGating, bool kEarlyWeights>
 __global__ void __launch_bounds__(32 * kWarpsPerBlock) gemv_kernel(Products<T> p, int rows) {
   constexpr int E = kVector<T>;
@@ -190,9 +190,13 @@ __global__ void __launch_bounds__(32 * kWarpsPerBlock) gemv_kernel(Products<T> p
 template <class T, int R, Gating kGating>
 void launch(const Products<T>& p, int rows, Device device) {
   const auto blocks = static_cast<unsigned>(p.first_block[p.count]);
-  // A recorded graph's work leaves the weights alone (core/device_graph.h), so there the first
-  // chunk of every row is loaded before waiting for the kernel before.
-  if (recording_memory(device.index) != nullptr) {
+  // A recording's work leaves alone the weights made before it (core/device_graph.h), so there
+  // the first chunk of every row is loaded before waiting for the kernel before. Weights the
+  // recording makes itself (an adapter cast to the model's dtype) may come from that very kernel.
+  const GraphMemory* recording = recording_memory(device.index);
+  bool early = recording != nullptr && (p.up == nullptr || !recording->holds(p.up));
+  for (int g = 0; early && g < p.count; ++g) early = !recording->holds(p.w[g]);
+  if (early) {
     launch_chained("gemv", gemv_kernel<T, R, kGating, true>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
   } else {
     launch_chained("gemv", gemv_kernel<T, R, kGating, false>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);

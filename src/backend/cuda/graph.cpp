@@ -62,13 +62,12 @@ size_t DeviceGraph::nodes() const {
 }
 
 size_t DeviceGraph::kernels() const {
-  if (recording_ == nullptr) return 0;
-  size_t count = 0;
-  cuda::check(cudaGraphGetNodes(recording_->graph, nullptr, &count), "cudaGraphGetNodes");
-  std::vector<cudaGraphNode_t> nodes(count);
-  cuda::check(cudaGraphGetNodes(recording_->graph, nodes.data(), &count), "cudaGraphGetNodes");
+  size_t count = nodes();
+  if (count == 0) return 0;
+  std::vector<cudaGraphNode_t> all(count);
+  cuda::check(cudaGraphGetNodes(recording_->graph, all.data(), &count), "cudaGraphGetNodes");
   size_t kernels = 0;
-  for (cudaGraphNode_t node : nodes) {
+  for (cudaGraphNode_t node : all) {
     cudaGraphNodeType type{};
     cuda::check(cudaGraphNodeGetType(node, &type), "cudaGraphNodeGetType");
     if (type == cudaGraphNodeTypeKernel) ++kernels;

@@ -20,8 +20,8 @@ GraphMemory::~GraphMemory() {
   // lesser harm. Errors are ignored: a destructor must not throw, and at exit the runtime may be
   // gone.
   if (!live_.empty()) return;
-  for (void* block : blocks_) {
-    if (cudaFree(block) != cudaSuccess) cudaGetLastError();
+  for (const Block& block : blocks_) {
+    if (cudaFree(block.begin) != cudaSuccess) cudaGetLastError();
   }
 }
 
@@ -50,7 +50,7 @@ void* GraphMemory::allocate(size_t bytes) {
                             device_, " (", reserved_ >> 20, " MiB held by the recording): ",
                             cudaGetErrorString(status)));
   }
-  blocks_.push_back(block);
+  blocks_.push_back({static_cast<char*>(block), size});
   reserved_ += size;
   live_.emplace(block, size);
   return block;
@@ -62,6 +62,14 @@ bool GraphMemory::release(void* ptr) {
   free_.emplace(it->second, ptr);
   live_.erase(it);
   return true;
+}
+
+bool GraphMemory::holds(const void* p) const {
+  const auto* at = static_cast<const char*>(p);
+  for (const Block& block : blocks_) {
+    if (at >= block.begin && at < block.begin + block.size) return true;
+  }
+  return false;
 }
 
 GraphMemory* recording_memory(int device) {

@@ -28,11 +28,16 @@ class GraphMemory {
   // Returns a block allocate() gave; false (and nothing done) for any other pointer.
   bool release(void* ptr);
   size_t live_blocks() const { return live_.size(); }
-  size_t reserved_bytes() const { return reserved_; }
+  // Whether `p` points into one of the blocks: memory the recording's own work writes.
+  bool holds(const void* p) const;
 
  private:
+  struct Block {
+    char* begin;
+    size_t size;
+  };
   int device_;
-  std::vector<void*> blocks_;                // every block, freed with the arena
+  std::vector<Block> blocks_;                // every block, freed with the arena
   std::multimap<size_t, void*> free_;        // released blocks by size
   std::unordered_map<void*, size_t> live_;   // handed out: block -> its size
   size_t reserved_ = 0;
