@@ -22,10 +22,10 @@ class DeviceGraph {
   // Records the device work `work` enqueues, without running it. `work` may only enqueue work
   // on the device's stream: a host<->device copy or a synchronisation inside it is an error,
   // and every tensor it allocates must be released before it returns (outputs go to tensors
-  // made beforehand). Nor may it write a tensor made before it that a matrix-vector product of it
-  // takes as weights: the recorded products load such weights before the kernel before them has
-  // finished (weights the work makes itself, as an adapter cast, they wait for). Replaces an
-  // earlier recording.
+  // made beforehand). Nor may it write a tensor made before it that its kernels read as weights
+  // (a matrix-vector product's matrix, a fused norm's scale, AltUp's router): recorded kernels
+  // load such weights before the kernel before them has finished (weights the work makes itself,
+  // as an adapter cast, they wait for). Replaces an earlier recording.
   void capture(const std::function<void()>& work);
   bool captured() const;
   // Kernels in the recording (0 before one): what a recorded step costs in launches.

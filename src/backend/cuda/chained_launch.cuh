@@ -4,7 +4,7 @@
 //
 // The contract: a chained kernel calls begin_chained() first, before any return and before it
 // touches memory that a kernel before it may write (constant operands, as a recorded decode
-// step's weights, may be loaded earlier: gemv.cu). That waits until the kernel before it has
+// step's weights, may be loaded earlier: gemv.cu, fused.cu). That waits until the kernel before it has
 // finished and its writes are visible (which, by induction, covers every kernel before that), and
 // then lets the next chained kernel be scheduled. Kernels launched the plain way are unaffected:
 // the wait is a no-op for them, and a plain launch after a chained kernel waits for it to finish

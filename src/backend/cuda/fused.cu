@@ -1,14 +1,14 @@
 // The fused op chains of ops/fused.h: one block per row of the last dim, each kernel replacing
 // three to seven launches of a decode step. Values are rounded to the storage dtype wherever the
 // composition stores an intermediate tensor, so that bf16 results differ from it only by the
-// order of f32 sums; the RMS statistics are row_stats.cuh's, as norm.cu's rms_norm takes them
-// (with the same threads_for_row). Most kernels hold their row's operands in registers as parts
+// order of f32 sums. Most kernels hold their row's operands in registers as parts
 // (row_stats.cuh), all loaded at the start: a decode step's chain then waits for memory once.
 #include <algorithm>
 
 #include "backend/cuda/chained_launch.cuh"
 #include "backend/cuda/common.cuh"
 #include "backend/cuda/fused.h"
+#include "backend/cuda/graph_memory.h"
 #include "backend/cuda/row_stats.cuh"
 
 namespace vg::cuda {
@@ -19,7 +19,7 @@ constexpr int kMaxMixed = 64;            // coefficients computed from them
 constexpr int kMaxWarps = 32;
 constexpr int kMaxNormParts = 3;  // rms_norm_rope: attention's q, k and v
 static_assert(kMaxFusedRow == kMaxPartRow && kMaxTopkRow == kMaxLongestPartRow);
-constexpr int kMaxBlock = 1024;  // threads_for_row's largest block: the part kernels' registers fit it
+constexpr int kMaxBlock = kMaxPartThreads;
 
 // AltUp's router with one coefficient mix, as a kernel takes it.
 template <class T>
@@ -31,11 +31,13 @@ struct Router {
   int N, M;
 };
 
-// The router's weights as parts of a row (row_stats.cuh), loaded with the row they route.
+// The router's weights as parts of a row (row_stats.cuh), loaded with the row they route, and
+// its mix in shared memory.
 template <int S>
 struct RouterPart {
   float norm_weight[S];
   float rows[kMaxRouted][S];
+  float* mix;  // shared, [M * N]: visible to the block after its next barrier
 };
 
 template <class T, int S>
@@ -45,6 +47,17 @@ __device__ __forceinline__ void load_router(const Router<T>& r, int64_t D, Route
   for (int j = 0; j < kMaxRouted; ++j) {
     if (j < r.N) load_part(r.router + j * D, D, out.rows[j]);
   }
+  for (int i = threadIdx.x; i < r.M * r.N; i += blockDim.x) out.mix[i] = load(r.mix + i);
+}
+
+// A kernel's constant operands (weights) may be loaded before it waits for the kernel before it
+// (`early`: in a recording, graph_memory.h's constant_while_recording), so that they stream in
+// while that kernel works; its other operands only after. load() loads the constants.
+template <class Load>
+__device__ __forceinline__ void begin_chained_after(bool early, Load&& load) {
+  if (early) load();
+  begin_chained();
+  if (!early) load();
 }
 
 // The AltUp coefficients of one row (D elements, held as parts with the router's): m =
@@ -57,10 +70,9 @@ __device__ void part_altup_coefficients(const float (&row)[S], const RouterPart<
                                         float* coefs) {
   __shared__ float scratch[32];
   __shared__ float dots[kMaxRouted][kMaxWarps];
-  __shared__ float mix_s[kMaxMixed * kMaxRouted];
   __shared__ float routed[kMaxRouted];
   const int N = r.N, M = r.M;
-  for (int i = threadIdx.x; i < M * N; i += blockDim.x) mix_s[i] = load(r.mix + i);  // visible after block_sum
+  const float* mix_s = rp.mix;  // visible after block_sum
   const float rstd = part_rstd(row, D, r.eps, scratch);
   float part[kMaxRouted];
 #pragma unroll
@@ -100,8 +112,10 @@ template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock) altup_coefficients_kernel(const T* x, Router<T> r, T* out, int64_t D) {
   begin_chained();
   __shared__ float coefs[kMaxMixed];
+  __shared__ float mix[kMaxMixed * kMaxRouted];
   float row[S];
   RouterPart<S> rp;
+  rp.mix = mix;
   load_part(x + blockIdx.x * D, D, row);
   load_router(r, D, rp);
   part_altup_coefficients(row, rp, r, D, coefs);
@@ -122,24 +136,25 @@ struct Addends {
 template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock)
     rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale, T* out,
-                        const T* next_weight, T* normed, int64_t D) {
-  begin_chained();
+                        const T* next_weight, T* normed, int64_t D, bool early) {
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   const bool branch = addends.branch != nullptr;
   float xs[S], w[S], a[3][S], b[S], bw[S], br[S], nw[S];
+  begin_chained_after(early, [&] {
+    load_part(weight, D, w);
+    if (branch) load_part(addends.branch_weight, D, bw);
+    if (next_weight != nullptr) load_part(next_weight, D, nw);
+  });
   load_part(x + base, D, xs);
-  load_part(weight, D, w);
 #pragma unroll
   for (int k = 0; k < 3; ++k) {
     if (addends.a[k] != nullptr) load_part(addends.a[k] + base, D, a[k]);
   }
   if (branch) {
     load_part(addends.branch + base, D, b);
-    load_part(addends.branch_weight, D, bw);
     load_part(addends.branch_residual + base, D, br);
   }
-  if (next_weight != nullptr) load_part(next_weight, D, nw);
   const float rstd = part_rstd(xs, D, eps, scratch);
   const float branch_rstd = branch ? part_rstd(b, D, eps, scratch) : 0.0f;
   float ss = 0.0f;
@@ -222,82 +237,95 @@ __global__ void altup_correct_kernel(Streams<T> s, const T* activated, const T* 
 template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock)
     rms_norm_add_then_correct_kernel(const T* x, const T* weight, const T* residual, Router<T> router, Streams<T> st,
-                                     const T* output_scale, T* activated, T* scaled, int active, int64_t D) {
-  begin_chained();
+                                     const T* output_scale, T* activated, T* scaled, int active, int64_t D,
+                                     bool early) {
   __shared__ float scratch[32];
   __shared__ float coefs[kMaxMixed];
+  __shared__ float mix[kMaxMixed * kMaxRouted];
   const int64_t base = blockIdx.x * D;
   float xs[S], w[S], res[S], out_scale[S], pred[kMaxRouted][S], active_pred[S];
   RouterPart<S> rp;
+  rp.mix = mix;
+  begin_chained_after(early, [&] {
+    load_part(weight, D, w);
+    load_router(router, D, rp);
+    if (output_scale != nullptr) load_part(output_scale, D, out_scale);
+  });
   load_part(x + base, D, xs);
-  load_part(weight, D, w);
   load_part(residual + base, D, res);
-  load_router(router, D, rp);
 #pragma unroll
   for (int i = 0; i < kMaxRouted; ++i) {
     if (i < st.count) load_part(st.in[i] + base, D, pred[i]);
   }
   load_part(st.in[active] + base, D, active_pred);  // pred[active] without indexing registers by a runtime value
-  if (output_scale != nullptr) load_part(output_scale, D, out_scale);
   const float rstd = part_rstd(xs, D, router.eps, scratch);
   float act[S];
 #pragma unroll
   for (int s = 0; s < S; ++s) act[s] = rounded<T>(res[s] + rounded<T>(xs[s] * rstd * w[s]));
   store_part(activated + base, D, act);
   part_altup_coefficients(act, rp, router, D, coefs);
+  // correct_element over the part: every corrected stream, then the active one scaled.
+  float innovation[S], kept[S] = {};
 #pragma unroll
-  for (int s = 0; s < S; ++s) {
-    const int64_t e = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
-    if (e >= D) continue;
-    float column[kMaxRouted];
+  for (int s = 0; s < S; ++s) innovation[s] = rounded<T>(act[s] - active_pred[s]);
 #pragma unroll
-    for (int i = 0; i < kMaxRouted; ++i) column[i] = i < st.count ? pred[i][s] : 0.0f;
-    correct_element(st, column, rounded<T>(act[s] - active_pred[s]), coefs,
-                    output_scale != nullptr ? out_scale[s] : 1.0f, scaled, active, base + e);
+  for (int i = 0; i < kMaxRouted; ++i) {
+    if (i >= st.count) continue;
+    float out[S];
+#pragma unroll
+    for (int s = 0; s < S; ++s) {
+      out[s] = pred[i][s] + coefs[i] * innovation[s];
+      if (i == active) kept[s] = rounded<T>(out[s]) * (output_scale != nullptr ? out_scale[s] : 1.0f);
+    }
+    store_part(st.out[i] + base, D, out);
   }
+  store_part(scaled + base, D, kept);
 }
 
 // Block r: the predictions pred_i = stream_i + sum_j coef_ij stream_j (mix.cu's add_mixed, with
 // the coefficients of the active stream in shared memory), then rms_norm of the active prediction
 // as rms_norm_kernel takes it, from the rounded values each thread holds.
 template <class T, int S>
-__global__ void __launch_bounds__(kMaxBlock) altup_predict_then_norm_kernel(Streams<T> st, Router<T> router, int active,
-                                                                            const T* input_norm, T* normed, int64_t D) {
-  begin_chained();
+__global__ void __launch_bounds__(kMaxBlock)
+    altup_predict_then_norm_kernel(Streams<T> st, Router<T> router, int active, const T* input_norm, T* normed,
+                                   int64_t D, bool early) {
   __shared__ float scratch[32];
   __shared__ float coefs[kMaxMixed];
+  __shared__ float mix[kMaxMixed * kMaxRouted];
   const int64_t base = blockIdx.x * D;
   const int n = st.count;
   float y[kMaxRouted][S], norm_weight[S], kept[S];
   RouterPart<S> rp;
+  rp.mix = mix;
+  begin_chained_after(early, [&] {
+    load_part(input_norm, D, norm_weight);
+    load_router(router, D, rp);
+  });
 #pragma unroll
   for (int j = 0; j < kMaxRouted; ++j) {
     if (j < n) load_part(st.in[j] + base, D, y[j]);
   }
   load_part(st.in[active] + base, D, kept);  // y[active] without indexing registers by a runtime value
-  load_part(input_norm, D, norm_weight);
-  load_router(router, D, rp);
   part_altup_coefficients(kept, rp, router, D, coefs);
   float ss = 0.0f;
 #pragma unroll
-  for (int s = 0; s < S; ++s) {
-    const int64_t e = threadIdx.x + static_cast<int64_t>(s) * blockDim.x;
-    kept[s] = 0.0f;
-    if (e >= D) continue;
+  for (int k = 0; k < kMaxRouted; ++k) {
+    if (k >= n) continue;
+    float out[S];
 #pragma unroll
-    for (int k = 0; k < kMaxRouted; ++k) {
-      if (k >= n) continue;
+    for (int s = 0; s < S; ++s) {
       float acc = y[k][s];
 #pragma unroll
       for (int j = 0; j < kMaxRouted; ++j) {
         if (j < n) acc += coefs[k * n + j] * y[j][s];
       }
-      store(st.out[k] + base + e, acc);
+      out[s] = acc;
       if (k == active) {
-        kept[s] = rounded<T>(acc);
+        kept[s] = rounded<T>(acc);  // zero past the row's end, as every y is
         ss += kept[s] * kept[s];
       }
     }
+    store_part(st.out[k] + base, D, out);
   }
   const float rstd = rsqrtf(block_sum(ss, scratch) / static_cast<float>(D) + router.eps);
 #pragma unroll
@@ -307,13 +335,12 @@ __global__ void __launch_bounds__(kMaxBlock) altup_predict_then_norm_kernel(Stre
 
 template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock)
-    rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Streams<T> targets, int64_t D) {
-  begin_chained();
+    rms_norm_add_to_each_kernel(const T* x, const T* weight, float eps, Streams<T> targets, int64_t D, bool early) {
   __shared__ float scratch[32];
   const int64_t base = blockIdx.x * D;
   float xs[S], w[S], in[kMaxStreams][S];
+  begin_chained_after(early, [&] { load_part(weight, D, w); });
   load_part(x + base, D, xs);
-  load_part(weight, D, w);
 #pragma unroll
   for (int t = 0; t < kMaxStreams; ++t) {
     if (t < targets.count) load_part(targets.in[t] + base, D, in[t]);
@@ -445,9 +472,9 @@ Router<T> router_of(const AltUpRouting& r, int64_t D) {
           static_cast<int>(r.mix.size(0))};
 }
 
-// Threads of a block that routes a row: threads_for_row, and at least one per coefficient.
+// Threads of a block that routes a row: part_threads, and at least one per coefficient.
 int routing_threads(const AltUpRouting& r, int64_t D) {
-  return std::max(threads_for_row(D), 32 * static_cast<int>((r.mix.size(0) + 31) / 32));
+  return std::max(part_threads(D), 32 * static_cast<int>((r.mix.size(0) + 31) / 32));
 }
 
 template <class T>
@@ -498,7 +525,9 @@ void altup_predict_then_norm(const std::vector<Tensor>& streams, int64_t active,
     with_part_size(D, threads, [&](auto part) {
       launch_chained("altup_predict_then_norm", altup_predict_then_norm_kernel<T, decltype(part)::value>, rows_of(x),
                      threads, 0, x.device(), streams_of<T>(streams, pred), router_of<T>(r, D), static_cast<int>(active),
-                     data_of<T>(input_norm), static_cast<T*>(normed.data_ptr()), D);
+                     data_of<T>(input_norm), static_cast<T*>(normed.data_ptr()), D,
+                     constant_while_recording(x.device().index, {input_norm.data_ptr(), r.norm_weight.data_ptr(),
+                                                                 r.router.data_ptr(), r.mix.data_ptr()}));
     });
   });
 }
@@ -516,11 +545,13 @@ void rms_norm_add_then_correct(const Tensor& x, const Tensor& weight, const Tens
     using T = decltype(tag);
     const int threads = routing_threads(r, D);
     with_part_size(D, threads, [&](auto part) {
-      launch_chained("rms_norm_add_then_correct", rms_norm_add_then_correct_kernel<T, decltype(part)::value>,
-                     rows_of(x), threads, 0, x.device(), data_of<T>(x), data_of<T>(weight), data_of<T>(residual),
-                     router_of<T>(r, D), streams_of<T>(pred, corrected), optional_ptr<const T>(output_scale),
-                     static_cast<T*>(activated.data_ptr()), static_cast<T*>(scaled.data_ptr()),
-                     static_cast<int>(active), D);
+      launch_chained(
+          "rms_norm_add_then_correct", rms_norm_add_then_correct_kernel<T, decltype(part)::value>, rows_of(x), threads,
+          0, x.device(), data_of<T>(x), data_of<T>(weight), data_of<T>(residual), router_of<T>(r, D),
+          streams_of<T>(pred, corrected), optional_ptr<const T>(output_scale), static_cast<T*>(activated.data_ptr()),
+          static_cast<T*>(scaled.data_ptr()), static_cast<int>(active), D,
+          constant_while_recording(x.device().index, {weight.data_ptr(), r.norm_weight.data_ptr(), r.router.data_ptr(),
+                                                      r.mix.data_ptr(), optional_ptr<const void>(output_scale)}));
     });
   });
 }
@@ -540,11 +571,13 @@ void rms_norm_add(const Tensor& x, const Tensor& weight, double eps, const std::
       a.branch_residual = data_of<T>(branch->residual);
     }
     const int64_t D = x.size(-1);
-    with_part_size(D, threads_for_row(D), [&](auto part) {
-      launch_chained("rms_norm_add", rms_norm_add_kernel<T, decltype(part)::value>, rows_of(x), threads_for_row(D), 0,
-                     x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a,
-                     static_cast<float>(scale), static_cast<T*>(out.data_ptr()), optional_ptr<const T>(next_weight),
-                     optional_ptr<T>(normed), D);
+    with_part_size(D, part_threads(D), [&](auto part) {
+      launch_chained(
+          "rms_norm_add", rms_norm_add_kernel<T, decltype(part)::value>, rows_of(x), part_threads(D), 0, x.device(),
+          data_of<T>(x), data_of<T>(weight), static_cast<float>(eps), a, static_cast<float>(scale),
+          static_cast<T*>(out.data_ptr()), optional_ptr<const T>(next_weight), optional_ptr<T>(normed), D,
+          constant_while_recording(x.device().index,
+                                   {weight.data_ptr(), a.branch_weight, optional_ptr<const void>(next_weight)}));
     });
   });
 }
@@ -574,10 +607,10 @@ void rms_norm_add_to_each(const Tensor& x, const Tensor& weight, double eps, con
   dispatch_floating(x.dtype(), "rms_norm_add_to_each", [&](auto tag) {
     using T = decltype(tag);
     const int64_t D = x.size(-1);
-    with_part_size(D, threads_for_row(D), [&](auto part) {
+    with_part_size(D, part_threads(D), [&](auto part) {
       launch_chained("rms_norm_add_to_each", rms_norm_add_to_each_kernel<T, decltype(part)::value>, rows_of(x),
-                     threads_for_row(D), 0, x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps),
-                     streams_of<T>(targets, outs), D);
+                     part_threads(D), 0, x.device(), data_of<T>(x), data_of<T>(weight), static_cast<float>(eps),
+                     streams_of<T>(targets, outs), D, constant_while_recording(x.device().index, {weight.data_ptr()}));
     });
   });
 }
@@ -628,9 +661,9 @@ void gaussian_topk_shift(const Tensor& x, double multiplier, const Tensor& out) 
   dispatch_floating(x.dtype(), "gaussian_topk_shift", [&](auto tag) {
     using T = decltype(tag);
     const int64_t D = x.size(-1);
-    with_part_size<kLongestPart>(D, threads_for_row(D), [&](auto part) {
+    with_part_size<kLongestPart>(D, part_threads(D), [&](auto part) {
       launch_chained("gaussian_topk_shift", gaussian_topk_shift_kernel<T, decltype(part)::value>, rows_of(x),
-                     threads_for_row(D), 0, x.device(), data_of<T>(x), static_cast<float>(multiplier),
+                     part_threads(D), 0, x.device(), data_of<T>(x), static_cast<float>(multiplier),
                      static_cast<T*>(out.data_ptr()), D);
     });
   });

@@ -193,10 +193,9 @@ void launch(const Products<T>& p, int rows, Device device) {
   // A recording's work leaves alone the weights made before it (core/device_graph.h), so there
   // the first chunk of every row is loaded before waiting for the kernel before. Weights the
   // recording makes itself (an adapter cast to the model's dtype) may come from that very kernel.
-  const GraphMemory* recording = recording_memory(device.index);
-  bool early = recording != nullptr && (p.up == nullptr || !recording->holds(p.up));
-  for (int g = 0; early && g < p.count; ++g) early = !recording->holds(p.w[g]);
-  if (early) {
+  std::vector<const void*> weights(p.w, p.w + p.count);
+  weights.push_back(p.up);
+  if (constant_while_recording(device.index, weights)) {
     launch_chained("gemv", gemv_kernel<T, R, kGating, true>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
   } else {
     launch_chained("gemv", gemv_kernel<T, R, kGating, false>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);

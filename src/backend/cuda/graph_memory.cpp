@@ -77,6 +77,15 @@ GraphMemory* recording_memory(int device) {
   return memory != nullptr && memory->device() == device ? memory : nullptr;
 }
 
+bool constant_while_recording(int device, const std::vector<const void*>& operands) {
+  const GraphMemory* recording = recording_memory(device);
+  if (recording == nullptr) return false;
+  for (const void* p : operands) {
+    if (p != nullptr && recording->holds(p)) return false;
+  }
+  return true;
+}
+
 RecordingMemoryScope::RecordingMemoryScope(GraphMemory& memory) : previous_(t_recording_memory) {
   t_recording_memory = &memory;
 }

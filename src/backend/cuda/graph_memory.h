@@ -46,6 +46,12 @@ class GraphMemory {
 // The arena this thread's allocations on `device` come from (null when it records no graph).
 GraphMemory* recording_memory(int device);
 
+// Whether a kernel enqueued now may read `operands` (null ones left out) before the kernel
+// before it has finished (chained_launch.cuh): only while this thread records a graph, and only
+// operands made before the recording, which its work may not write (core/device_graph.h); an
+// operand in the recording's own arena (an adapter cast just before) waits like any input.
+bool constant_while_recording(int device, const std::vector<const void*>& operands);
+
 // Sends this thread's allocations on memory.device() to `memory` while it exists.
 class RecordingMemoryScope {
  public:
