@@ -5,6 +5,7 @@
 #include "autograd/grad_mode.h"
 #include "core/allocator.h"
 #include "core/device_graph.h"
+#include "ops/fused.h"
 #include "ops/ops.h"
 #include "support/cuda_conformance.h"
 #include "support/tensor_testing.h"
@@ -128,6 +129,40 @@ TEST(CudaDevice, RecordedProductsWaitForWeightsTheRecordingWrites) {
     graph.replay();
     const Tensor want = linear(x, master.to(DType::BF16));  // the same kernels, not recorded
     EXPECT_EQ(y.to(DType::F32).to_vector<float>(), want.to(DType::F32).to_vector<float>()) << "seed " << seed;
+  }
+}
+
+// The fused norms load their scales early in a recording too (fused.cu): a scale the recording
+// writes itself, here the last row of a large cast (written by its last blocks), must be waited
+// for, as the scale of the norm and as the next norm's.
+TEST(CudaDevice, RecordedNormsWaitForScalesTheRecordingWrites) {
+  VG_REQUIRE_GPU();
+  NoGradGuard no_grad;
+  const Device gpu = Device::cuda();
+  Tensor master = zeros({4096, 2048}, DType::F32, gpu);
+  const Tensor x = testing::rnd({1, 1, 2048}, 3).to(DType::BF16).to(gpu);
+  const Tensor residual = testing::rnd({1, 1, 2048}, 4).to(DType::BF16).to(gpu);
+  const Tensor fixed = testing::rnd({2048}, 5).to(DType::BF16).to(gpu);
+  const auto scale = [&] { return master.to(DType::BF16).select(0, 4095); };  // [2048]
+  const auto norms = [&] {
+    const auto [sum, normed] = rms_norm_add_then_norm(x, scale(), 1e-6, {residual}, 1.0, fixed);
+    const auto [sum2, normed2] = rms_norm_add_then_norm(x, fixed, 1e-6, {residual}, 1.0, scale());
+    return std::vector<Tensor>{sum, normed2};
+  };
+  std::vector<Tensor> outs = {zeros({1, 1, 2048}, DType::BF16, gpu), zeros({1, 1, 2048}, DType::BF16, gpu)};
+  DeviceGraph graph(gpu);
+  graph.capture([&] {
+    const std::vector<Tensor> got = norms();
+    for (size_t i = 0; i < outs.size(); ++i) copy_(outs[i], got[i]);
+  });
+  for (const uint64_t seed : {6, 7}) {
+    copy_(master, testing::rnd({4096, 2048}, seed).to(gpu));
+    graph.replay();
+    const std::vector<Tensor> want = norms();  // the same kernels, not recorded
+    for (size_t i = 0; i < outs.size(); ++i) {
+      EXPECT_EQ(outs[i].to(DType::F32).to_vector<float>(), want[i].to(DType::F32).to_vector<float>())
+          << "seed " << seed << ", output " << i;
+    }
   }
 }
 
