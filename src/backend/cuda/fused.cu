@@ -131,8 +131,8 @@ struct Addends {
   const T* branch_residual = nullptr;
 };
 
-// With next_weight, the row just computed (still in registers) is normalised too, its sum of
-// squares taken as rms_norm_kernel takes it.
+// With next_weight, the row just computed (still in registers) is normalised too, from the
+// rounded values it stores.
 template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock)
     rms_norm_add_kernel(const T* x, const T* weight, float eps, Addends<T> addends, float scale, T* out,
@@ -283,8 +283,8 @@ __global__ void __launch_bounds__(kMaxBlock)
 }
 
 // Block r: the predictions pred_i = stream_i + sum_j coef_ij stream_j (mix.cu's add_mixed, with
-// the coefficients of the active stream in shared memory), then rms_norm of the active prediction
-// as rms_norm_kernel takes it, from the rounded values each thread holds.
+// the coefficients of the active stream in shared memory), then rms_norm of the active
+// prediction, from the rounded values each thread holds.
 template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock)
     altup_predict_then_norm_kernel(Streams<T> st, Router<T> router, int active, const T* input_norm, T* normed,
