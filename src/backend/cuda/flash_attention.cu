@@ -154,7 +154,7 @@ __device__ __forceinline__ void store_rows(const float (&acc)[D / 8][4], const f
 #pragma unroll
     for (int nt = 0; nt < D / 8; ++nt) {
       *reinterpret_cast<uint32_t*>(out + nt * 8 + 2 * c) =
-          mma::pack<T>(acc[nt][2 * r] * factor[r], acc[nt][2 * r + 1] * factor[r]);
+          pack<T>(acc[nt][2 * r] * factor[r], acc[nt][2 * r + 1] * factor[r]);
     }
   }
 }

@@ -31,14 +31,19 @@ struct Router {
   int N, M;
 };
 
-// The router's weights as parts of a row (row_stats.cuh), loaded with the row they route, and
-// its mix in shared memory.
+// The router's weights as parts of a row (row_stats.cuh), loaded with the row they route.
 template <int S>
 struct RouterPart {
   float norm_weight[S];
   float rows[kMaxRouted][S];
-  float* mix;  // shared, [M * N]: visible to the block after its next barrier
 };
+
+// The router's mix [M * N], which load_router puts in the block's shared memory (visible to the
+// block after its next barrier).
+__device__ __forceinline__ float* router_mix() {
+  __shared__ float mix[kMaxMixed * kMaxRouted];
+  return mix;
+}
 
 template <class T, int S>
 __device__ __forceinline__ void load_router(const Router<T>& r, int64_t D, RouterPart<S>& out) {
@@ -47,7 +52,8 @@ __device__ __forceinline__ void load_router(const Router<T>& r, int64_t D, Route
   for (int j = 0; j < kMaxRouted; ++j) {
     if (j < r.N) load_part(r.router + j * D, D, out.rows[j]);
   }
-  for (int i = threadIdx.x; i < r.M * r.N; i += blockDim.x) out.mix[i] = load(r.mix + i);
+  float* mix = router_mix();
+  for (int i = threadIdx.x; i < r.M * r.N; i += blockDim.x) mix[i] = load(r.mix + i);
 }
 
 // A kernel's constant operands (weights) may be loaded before it waits for the kernel before it
@@ -72,7 +78,7 @@ __device__ void part_altup_coefficients(const float (&row)[S], const RouterPart<
   __shared__ float dots[kMaxRouted][kMaxWarps];
   __shared__ float routed[kMaxRouted];
   const int N = r.N, M = r.M;
-  const float* mix_s = rp.mix;  // visible after block_sum
+  const float* mix_s = router_mix();  // visible after block_sum
   const float rstd = part_rstd(row, D, r.eps, scratch);
   float part[kMaxRouted];
 #pragma unroll
@@ -112,10 +118,8 @@ template <class T, int S>
 __global__ void __launch_bounds__(kMaxBlock) altup_coefficients_kernel(const T* x, Router<T> r, T* out, int64_t D) {
   begin_chained();
   __shared__ float coefs[kMaxMixed];
-  __shared__ float mix[kMaxMixed * kMaxRouted];
   float row[S];
   RouterPart<S> rp;
-  rp.mix = mix;
   load_part(x + blockIdx.x * D, D, row);
   load_router(r, D, rp);
   part_altup_coefficients(row, rp, r, D, coefs);
@@ -241,11 +245,9 @@ __global__ void __launch_bounds__(kMaxBlock)
                                      bool early) {
   __shared__ float scratch[32];
   __shared__ float coefs[kMaxMixed];
-  __shared__ float mix[kMaxMixed * kMaxRouted];
   const int64_t base = blockIdx.x * D;
   float xs[S], w[S], res[S], out_scale[S], pred[kMaxRouted][S], active_pred[S];
   RouterPart<S> rp;
-  rp.mix = mix;
   begin_chained_after(early, [&] {
     load_part(weight, D, w);
     load_router(router, D, rp);
@@ -291,12 +293,10 @@ __global__ void __launch_bounds__(kMaxBlock)
                                    int64_t D, bool early) {
   __shared__ float scratch[32];
   __shared__ float coefs[kMaxMixed];
-  __shared__ float mix[kMaxMixed * kMaxRouted];
   const int64_t base = blockIdx.x * D;
   const int n = st.count;
   float y[kMaxRouted][S], norm_weight[S], kept[S];
   RouterPart<S> rp;
-  rp.mix = mix;
   begin_chained_after(early, [&] {
     load_part(input_norm, D, norm_weight);
     load_router(router, D, rp);

@@ -20,31 +20,6 @@ constexpr int kWarpsPerBlock = 8;
 constexpr int kVectorsInFlight = 8;  // 16-byte weight loads a lane issues before using them
 constexpr int kMaxProducts = 4;      // products in one launch (linear_each)
 
-// 16 bytes of T (kVector<T>, common.cuh) as f32, converted in pairs: fewer registers than a
-// Pack's elements one by one (74 against 109 at bf16 and one row).
-template <class T>
-__device__ __forceinline__ void unpack(const uint4& v, float (&out)[kVector<T>]) {
-  if constexpr (std::is_same_v<T, float>) {
-    out[0] = __uint_as_float(v.x);
-    out[1] = __uint_as_float(v.y);
-    out[2] = __uint_as_float(v.z);
-    out[3] = __uint_as_float(v.w);
-  } else {
-    const uint32_t words[4] = {v.x, v.y, v.z, v.w};
-#pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      float2 pair;
-      if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        pair = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&words[i]));
-      } else {
-        pair = __half22float2(*reinterpret_cast<const __half2*>(&words[i]));
-      }
-      out[2 * i] = pair.x;
-      out[2 * i + 1] = pair.y;
-    }
-  }
-}
-
 // Up to kMaxProducts products, each of its own input with the same number of rows, launched as
 // one grid: block b belongs to the product g with first_block[g] <= b < first_block[g + 1], whose
 // weight rows are split over split[g] warps.
@@ -193,9 +168,9 @@ void launch(const Products<T>& p, int rows, Device device) {
   // A recording's work leaves alone the weights made before it (core/device_graph.h), so there
   // the first chunk of every row is loaded before waiting for the kernel before. Weights the
   // recording makes itself (an adapter cast to the model's dtype) may come from that very kernel.
-  std::vector<const void*> weights(p.w, p.w + p.count);
-  weights.push_back(p.up);
-  if (constant_while_recording(device.index, weights)) {
+  const void* weights[kMaxProducts + 1] = {p.up};
+  for (int g = 0; g < p.count; ++g) weights[g + 1] = p.w[g];
+  if (constant_while_recording(device.index, std::span<const void* const>(weights, p.count + 1))) {
     launch_chained("gemv", gemv_kernel<T, R, kGating, true>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);
   } else {
     launch_chained("gemv", gemv_kernel<T, R, kGating, false>, blocks, 32 * kWarpsPerBlock, 0, device, p, rows);

@@ -77,7 +77,7 @@ GraphMemory* recording_memory(int device) {
   return memory != nullptr && memory->device() == device ? memory : nullptr;
 }
 
-bool constant_while_recording(int device, const std::vector<const void*>& operands) {
+bool constant_while_recording(int device, std::span<const void* const> operands) {
   const GraphMemory* recording = recording_memory(device);
   if (recording == nullptr) return false;
   for (const void* p : operands) {

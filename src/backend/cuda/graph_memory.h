@@ -10,7 +10,9 @@
 #pragma once
 
 #include <cstddef>
+#include <initializer_list>
 #include <map>
+#include <span>
 #include <unordered_map>
 #include <vector>
 
@@ -50,7 +52,11 @@ GraphMemory* recording_memory(int device);
 // before it has finished (chained_launch.cuh): only while this thread records a graph, and only
 // operands made before the recording, which its work may not write (core/device_graph.h); an
 // operand in the recording's own arena (an adapter cast just before) waits like any input.
-bool constant_while_recording(int device, const std::vector<const void*>& operands);
+// (No allocation: it is asked at every launch of the kernels that may load early.)
+bool constant_while_recording(int device, std::span<const void* const> operands);
+inline bool constant_while_recording(int device, std::initializer_list<const void*> operands) {
+  return constant_while_recording(device, std::span<const void* const>(operands.begin(), operands.size()));
+}
 
 // Sends this thread's allocations on memory.device() to `memory` while it exists.
 class RecordingMemoryScope {

@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "backend/cuda/common.cuh"
+
 namespace vg::cuda::mma {
 
 #if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
@@ -80,20 +82,6 @@ __device__ __forceinline__ void multiply_accumulate(float (&c)[4], const uint32_
         : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
   }
 #endif
-}
-
-// Two floats rounded to T, lo in the low half: one 32-bit fragment register.
-template <class T>
-__device__ __forceinline__ uint32_t pack(float lo, float hi) {
-  uint32_t r;
-  if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-    const __nv_bfloat162 v = __floats2bfloat162_rn(lo, hi);
-    r = *reinterpret_cast<const uint32_t*>(&v);
-  } else {
-    const __half2 v = __floats2half2_rn(lo, hi);
-    r = *reinterpret_cast<const uint32_t*>(&v);
-  }
-  return r;
 }
 
 // The A fragment of columns [16 s, 16 s + 16) of a 16-row product held as 16x8 f32 tiles

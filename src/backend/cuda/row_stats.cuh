@@ -75,24 +75,14 @@ struct Run {
 // The run at p (16-byte aligned).
 template <class T>
 __device__ __forceinline__ Run load_run(const T* p) {
+  constexpr int E = kVector<T>;
   Run run;
-  if constexpr (std::is_same_v<T, float>) {
-    const float4 a = reinterpret_cast<const float4*>(p)[0], b = reinterpret_cast<const float4*>(p)[1];
-    run = {{a.x, a.y, a.z, a.w, b.x, b.y, b.z, b.w}};
-  } else {
-    const uint4 v = *reinterpret_cast<const uint4*>(p);
-    const uint32_t words[4] = {v.x, v.y, v.z, v.w};
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      float2 pair;
-      if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        pair = __bfloat1622float2(*reinterpret_cast<const __nv_bfloat162*>(&words[i]));
-      } else {
-        pair = __half22float2(*reinterpret_cast<const __half2*>(&words[i]));
-      }
-      run.v[2 * i] = pair.x;
-      run.v[2 * i + 1] = pair.y;
-    }
+  for (int k = 0; k < kRun / E; ++k) {
+    float values[E];
+    unpack<T>(reinterpret_cast<const uint4*>(p)[k], values);
+#pragma unroll
+    for (int e = 0; e < E; ++e) run.v[k * E + e] = values[e];
   }
   return run;
 }
@@ -106,15 +96,7 @@ __device__ __forceinline__ void store_run(T* p, const Run& run) {
   } else {
     uint32_t words[4];
 #pragma unroll
-    for (int i = 0; i < 4; ++i) {
-      if constexpr (std::is_same_v<T, __nv_bfloat16>) {
-        const __nv_bfloat162 pair = __floats2bfloat162_rn(run.v[2 * i], run.v[2 * i + 1]);
-        words[i] = *reinterpret_cast<const uint32_t*>(&pair);
-      } else {
-        const __half2 pair = __floats2half2_rn(run.v[2 * i], run.v[2 * i + 1]);
-        words[i] = *reinterpret_cast<const uint32_t*>(&pair);
-      }
-    }
+    for (int i = 0; i < 4; ++i) words[i] = pack<T>(run.v[2 * i], run.v[2 * i + 1]);
     *reinterpret_cast<uint4*>(p) = make_uint4(words[0], words[1], words[2], words[3]);
   }
 }
